@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// The HAMburger inference server. Imports point downward only; see ../shared/design/ARCHITECTURE.md.
+let package = Package(
+    name: "hamburger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hamburger", targets: ["hamburger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // System-library shims (Debian: libopenblas-dev, libssl-dev, zlib1g-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // Hand-vectorised C kernels (quantized dot products, bf16); chosen at run time by CPU features.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "GGUF"),
+        .target(name: "Tokenization", dependencies: ["GGUF"]),
+        .target(name: "KVCache"),
+        .target(name: "Llama", dependencies: ["Kernels", "GGUF", "KVCache"]),
+        .target(name: "Hamburger", dependencies: ["Kernels", "Llama"]),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Llama", "Hamburger", "KVCache", "Kernels",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "CZlib"]),
+        .target(
+            name: "OpenAIAPI",
+            dependencies: [
+                "HTTPServer", "Engine", "Tokenization",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "hamburger",
+            dependencies: [
+                "GGUF", "Tokenization", "Kernels", "KVCache", "Llama", "Hamburger", "Engine",
+                "HTTPServer", "OpenAIAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
+        .testTarget(name: "KVCacheTests", dependencies: ["KVCache"]),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "GGUF", "KVCache", "Tokenization"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Llama", "KVCache", "Tokenization", "GGUF"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTPServer", "Engine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

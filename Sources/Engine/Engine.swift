@@ -1,0 +1,1 @@
+// Module Engine: requests, sequences, scheduler, sampler, engine thread.

@@ -1,0 +1,1 @@
+// Module GGUF: see ../shared/design/ARCHITECTURE.md for what it owns.

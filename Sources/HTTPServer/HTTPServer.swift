@@ -1,0 +1,1 @@
+// Module HTTPServer: see ../shared/design/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Hamburger: see ../shared/design/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Kernels: see ../shared/design/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module OpenAIAPI: see ../shared/design/ARCHITECTURE.md for what it owns.

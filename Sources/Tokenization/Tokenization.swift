@@ -1,0 +1,1 @@
+// Module Tokenization: see ../shared/design/ARCHITECTURE.md for what it owns.
