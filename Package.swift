@@ -61,14 +61,15 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
-        .testTarget(name: "KVCacheTests", dependencies: ["KVCache"]),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "GGUF", "KVCache", "Tokenization"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Llama", "KVCache", "Tokenization", "GGUF"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTPServer", "Engine"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "CKernels"]),
+        .testTarget(name: "GGUFTests", dependencies: ["TestSupport", "GGUF"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "GGUF"]),
+        .testTarget(name: "KVCacheTests", dependencies: ["TestSupport", "KVCache"]),
+        .testTarget(name: "LlamaTests", dependencies: ["TestSupport", "Llama", "GGUF", "KVCache", "Tokenization"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Llama", "KVCache", "Tokenization", "GGUF"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["TestSupport", "HTTPServer"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine"]),
     ],
     swiftLanguageModes: [.v6]
 )
