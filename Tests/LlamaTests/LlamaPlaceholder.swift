@@ -1,1 +1,0 @@
-// Llama tests arrive with the golden fixtures.
