@@ -1,1 +1,1 @@
-// Tests for Llama.
+// Llama tests arrive with the golden fixtures.
