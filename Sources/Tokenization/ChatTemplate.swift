@@ -7,6 +7,7 @@
 /// message, a conversation whose first message is not `system` is preceded by
 /// `<|im_start|>system\n{default}<|im_end|>\n`; `addGenerationPrompt` appends `<|im_start|>assistant\n`.
 public struct ChatTemplate: Sendable, Equatable {
+    /// The template families this type renders; each case reproduces one Jinja source exactly.
     public enum Format: Sendable, Equatable {
         /// ChatML; `defaultSystemMessage` is inserted when the first message is not a system message.
         case chatML(defaultSystemMessage: String?)
@@ -14,6 +15,7 @@ public struct ChatTemplate: Sendable, Equatable {
 
     public let format: Format
 
+    /// A template of a known format, without Jinja source (for tests and callers that know the model).
     public init(format: Format) {
         self.format = format
     }
