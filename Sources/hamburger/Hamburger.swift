@@ -6,7 +6,7 @@ struct HamburgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hamburger",
         abstract: "A CPU inference server for SmolLM2 with HAMburger multi-token decoding.",
-        subcommands: [BenchCommand.self]
+        subcommands: [TokenizeCommand.self, BenchCommand.self]
     )
 }
 
