@@ -1,1 +1,0 @@
-// Module Engine: requests, sequences, scheduler, sampler, engine thread.

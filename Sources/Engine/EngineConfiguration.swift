@@ -1,0 +1,33 @@
+import Dispatch
+import KVCache
+
+/// What the operator sets for the engine (as opposed to what the model file says).
+public struct EngineConfiguration: Sendable {
+    /// Most sequences running at once [max_num_seqs].
+    public var maxSequenceCount: Int = 64
+    /// Most rows per forward pass [max_num_batched_tokens].
+    public var maxBatchedTokens: Int = 512
+    /// Longest prompt + max_tokens accepted; nil = the model's context length.
+    public var maxModelLength: Int?
+    /// Entries per KV block.
+    public var kvBlockSize: Int = 16
+    /// Size of the KV cache (K and V, all layers).
+    public var kvCapacity: KVCacheCapacity = .bytes(512 << 20)
+    /// Called on the engine thread after every iteration (metrics, benchmarks); must return quickly.
+    public var iterationObserver: (@Sendable (IterationReport) -> Void)?
+    /// Monotonic clock in nanoseconds, for iteration timing; injected so tests can fix it.
+    public var clock: @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+    /// Name of the engine thread (shows in debuggers and `top -H`).
+    public var threadName: String = "hamburger-engine"
+
+    public init(
+        maxSequenceCount: Int = 64, maxBatchedTokens: Int = 512, maxModelLength: Int? = nil, kvBlockSize: Int = 16,
+        kvCapacity: KVCacheCapacity = .bytes(512 << 20)
+    ) {
+        self.maxSequenceCount = maxSequenceCount
+        self.maxBatchedTokens = maxBatchedTokens
+        self.maxModelLength = maxModelLength
+        self.kvBlockSize = kvBlockSize
+        self.kvCapacity = kvCapacity
+    }
+}

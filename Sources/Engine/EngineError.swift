@@ -1,0 +1,49 @@
+/// Everything the engine refuses, with the numbers and what to do about it.
+///
+/// Submission errors are thrown from `submit` on the caller's thread; the API layer maps them to
+/// HTTP 400 (or 503 for `.engineStopped`).
+public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyPrompt(requestId: String)
+    case invalidMaxTokens(requestId: String, maxTokens: Int)
+    /// Prompt + maxTokens is longer than `max_model_len`.
+    case exceedsMaxModelLength(requestId: String, promptTokens: Int, maxTokens: Int, maxModelLength: Int)
+    /// The sequence could never fit in the whole KV cache, even alone.
+    case exceedsKVCapacity(requestId: String, entriesNeeded: Int, entryCapacity: Int)
+    case tokenOutOfRange(requestId: String, tokenId: Int32, vocabSize: Int)
+    case invalidSamplingParameter(name: String, value: String, allowed: String)
+    case invalidLogprobs(requestId: String, logprobs: Int, maximum: Int)
+    /// The decoding mode is not available in this engine.
+    case decodingModeUnavailable(requestId: String, mode: String)
+    case duplicateRequestId(String)
+    /// The engine was shut down; no new requests.
+    case engineStopped
+    /// An engine setting out of range.
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case let .emptyPrompt(id):
+            return "request \(id): the prompt has no tokens; send at least one token."
+        case let .invalidMaxTokens(id, maxTokens):
+            return "request \(id): max_tokens must be at least 1, got \(maxTokens)."
+        case let .exceedsMaxModelLength(id, prompt, maxTokens, limit):
+            return "request \(id): prompt (\(prompt) tokens) + max_tokens (\(maxTokens)) = \(prompt + maxTokens) tokens exceeds max_model_len \(limit); shorten the prompt or lower max_tokens to at most \(max(0, limit - prompt))."
+        case let .exceedsKVCapacity(id, needed, capacity):
+            return "request \(id): needs up to \(needed) KV entries but the whole KV cache holds \(capacity); lower max_tokens, shorten the prompt, or raise the KV cache size."
+        case let .tokenOutOfRange(id, token, vocab):
+            return "request \(id): token id \(token) is outside the vocabulary (0 ..< \(vocab))."
+        case let .invalidSamplingParameter(name, value, allowed):
+            return "\(name) = \(value) is out of range; allowed: \(allowed)."
+        case let .invalidLogprobs(id, logprobs, maximum):
+            return "request \(id): logprobs = \(logprobs) is out of range; allowed: 0 ... \(maximum)."
+        case let .decodingModeUnavailable(id, mode):
+            return "request \(id): decoding mode '\(mode)' is not available in this engine yet; use 'autoregressive'."
+        case let .duplicateRequestId(id):
+            return "a request with id \(id) is already in flight; use a unique id."
+        case .engineStopped:
+            return "the engine has shut down and accepts no new requests."
+        case let .invalidConfiguration(message):
+            return "engine configuration: \(message)"
+        }
+    }
+}

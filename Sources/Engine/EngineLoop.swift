@@ -1,0 +1,172 @@
+import KVCache
+import Llama
+
+/// The engine thread's body: it alone owns the model, the KV pages, the scheduler and the samplers.
+///
+/// Loop: pick up submissions and cancellations (sleeping when there is nothing to do) -> schedule ->
+/// build one `ForwardBatch` -> one forward pass -> sample every output row -> `Scheduler.complete` ->
+/// emit events -> publish stats. `@unchecked Sendable` only so the thread can be started with it;
+/// after `run()` begins, nothing else touches it.
+final class EngineLoop: @unchecked Sendable {
+    private let model: any ForwardModel
+    private let pages: KVPages
+    private var scheduler: Scheduler
+    private let builder = BatchBuilder()
+    private let mailbox: EngineMailbox
+    private let observer: (@Sendable (IterationReport) -> Void)?
+    private let clock: @Sendable () -> UInt64
+    private var samplers: [String: RequestSampler] = [:]
+    private var sinks: [String: @Sendable (GenerationEvent) -> Void] = [:]
+    private var scratch = SamplingScratch()
+    private var stats: EngineStats
+
+    init(
+        model: any ForwardModel, pages: KVPages, scheduler: Scheduler, mailbox: EngineMailbox,
+        configuration: EngineConfiguration, stats: EngineStats
+    ) {
+        self.model = model
+        self.pages = pages
+        self.scheduler = scheduler
+        self.mailbox = mailbox
+        observer = configuration.iterationObserver
+        clock = configuration.clock
+        self.stats = stats
+    }
+
+    func run() {
+        while true {
+            let work = mailbox.takeWork(blockingWhenIdle: scheduler.isIdle)
+            for submission in work.submissions { accept(submission) }
+            for id in work.cancellations { abort(id) }
+            if work.isStopping {
+                for id in scheduler.runningIds + scheduler.waitingIds { abort(id) }
+                publishStats()
+                mailbox.markStopped()
+                return
+            }
+            if scheduler.isIdle {
+                publishStats()
+                continue
+            }
+            runIteration()
+        }
+    }
+
+    private func accept(_ submission: Submission) {
+        let request = submission.request
+        do {
+            try scheduler.add(request)
+        } catch {
+            mailbox.markFinished(request.id)
+            submission.onEvent(.finished(.abort, promptTokens: request.promptTokenIds.count, completionTokens: 0))
+            return
+        }
+        sinks[request.id] = submission.onEvent
+        samplers[request.id] = RequestSampler(
+            parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
+            seed: submission.fallbackSeed)
+    }
+
+    private func abort(_ id: String) {
+        guard let sequence = scheduler.cancel(id) else { return }
+        finish(id, .abort, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count)
+    }
+
+    private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int) {
+        samplers[id] = nil
+        let sink = sinks.removeValue(forKey: id)
+        stats.requestsFinished[reason, default: 0] += 1
+        mailbox.markFinished(id)
+        sink?(.finished(reason, promptTokens: promptTokens, completionTokens: completionTokens))
+    }
+
+    private func runIteration() {
+        let start = clock()
+        let plan = scheduler.schedule()
+        guard !plan.isEmpty, let batch = builder.build(plan, from: scheduler) else {
+            // Unreachable while submissions are validated against the cache size; never spin on it.
+            assertionFailure("the scheduler produced no runnable batch")
+            for id in scheduler.runningIds + scheduler.waitingIds { abort(id) }
+            return
+        }
+        for id in plan.admittedIds {
+            if let sequence = scheduler.sequence(id), sequence.preemptionCount == 0 {
+                stats.promptTokensTotal += sequence.promptTokenCount
+            }
+        }
+        let blocksDuringPass = scheduler.allocator.usedCount
+        stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, blocksDuringPass)
+        let forwardStart = clock()
+        let output = model.forward(batch, pages: pages)
+        let forwardEnd = clock()
+        for id in mailbox.takeCancellations() { abort(id) }
+
+        let outputChunks = plan.outputChunks
+        let vocab = model.vocabSize
+        guard output.rowCount == outputChunks.count, output.logits.count == outputChunks.count * vocab else {
+            assertionFailure("the model returned \(output.rowCount) output rows for \(outputChunks.count) wanted")
+            for chunk in plan.chunks { abort(chunk.sequenceId) }
+            return
+        }
+        var sampledTokens: [String: [Int32]] = [:]
+        var sampledLogprobs: [String: [TokenLogprob]] = [:]
+        output.logits.withUnsafeBufferPointer { logits in
+            for (row, chunk) in outputChunks.enumerated() {
+                let id = chunk.sequenceId
+                guard scheduler.contains(id), var sampler = samplers.removeValue(forKey: id) else { continue }
+                let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
+                let sampled = sampler.sample(logits: rowLogits, scratch: &scratch)
+                samplers[id] = sampler
+                sampledTokens[id] = [sampled.tokenId]
+                if let logprob = sampled.logprob { sampledLogprobs[id] = [logprob] }
+            }
+        }
+
+        var generated = 0
+        for advance in scheduler.complete(plan, sampledTokens: sampledTokens) {
+            let id = advance.sequenceId
+            generated += advance.acceptedTokenCount
+            if !advance.emittedTokenIds.isEmpty {
+                let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
+                sinks[id]?(.tokens(advance.emittedTokenIds, logprobs: logprobs))
+            }
+            if let reason = advance.finishReason {
+                finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount)
+            }
+        }
+        record(
+            plan: plan, generated: generated, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart, forwardEnd: forwardEnd)
+    }
+
+    private func record(
+        plan: SchedulePlan, generated: Int, blocksDuringPass: Int, start: UInt64, forwardStart: UInt64, forwardEnd: UInt64) {
+        let end = clock()
+        let report = IterationReport(
+            index: stats.iterationsTotal,
+            durationSeconds: Double(end &- start) / 1e9,
+            forwardSeconds: Double(forwardEnd &- forwardStart) / 1e9,
+            rowCount: plan.rowCount, prefillRowCount: plan.prefillRowCount, decodeRowCount: plan.decodeRowCount,
+            sequenceCount: plan.chunks.count, generatedTokenCount: generated, preemptionCount: plan.preemptedIds.count,
+            kvBlocksUsed: blocksDuringPass, runningCount: scheduler.runningCount, waitingCount: scheduler.waitingCount,
+            kvEntriesUsed: scheduler.heldEntryCount)
+        stats.iterationsTotal += 1
+        stats.generationTokensTotal += generated
+        stats.prefillRowsTotal += report.prefillRowCount
+        stats.decodeRowsTotal += report.decodeRowCount
+        stats.iterationSeconds.observe(report.durationSeconds)
+        stats.iterationRows.observe(Double(report.rowCount))
+        stats.lastIteration = report
+        publishStats()
+        observer?(report)
+    }
+
+    private func publishStats() {
+        stats.runningCount = scheduler.runningCount
+        stats.waitingCount = scheduler.waitingCount
+        stats.kvBlocksUsed = scheduler.allocator.usedCount
+        stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, stats.kvBlocksUsed)
+        stats.kvEntriesUsed = scheduler.heldEntryCount
+        stats.preemptionsTotal = scheduler.preemptionCount
+        mailbox.publish(stats)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// A request handed to the engine thread, with where its events go.
+struct Submission: Sendable {
+    var request: GenerationRequest
+    var onEvent: @Sendable (GenerationEvent) -> Void
+    /// Seed for the request's generator when its parameters name none.
+    var fallbackSeed: UInt64
+}
+
+/// The one lock between the callers' threads and the engine thread: submissions and cancellations go
+/// in, the stats snapshot comes out, and the engine thread sleeps on its condition when idle.
+///
+/// Every field is touched only with `condition` held.
+final class EngineMailbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var submissions: [Submission] = []
+    private var cancellations: [String] = []
+    /// Ids submitted and not yet finished.
+    private var activeIds: Set<String> = []
+    private var isStopping = false
+    private var hasStopped = false
+    private var stats: EngineStats
+
+    init(stats: EngineStats) {
+        self.stats = stats
+    }
+
+    /// What the engine thread picks up in one go.
+    struct Work {
+        var submissions: [Submission]
+        var cancellations: [String]
+        var isStopping: Bool
+    }
+
+    func post(_ submission: Submission) throws(EngineError) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isStopping else { throw .engineStopped }
+        guard !activeIds.contains(submission.request.id) else { throw .duplicateRequestId(submission.request.id) }
+        activeIds.insert(submission.request.id)
+        submissions.append(submission)
+        condition.signal()
+    }
+
+    func postCancellation(_ id: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard activeIds.contains(id) else { return }
+        cancellations.append(id)
+        condition.signal()
+    }
+
+    /// Takes everything posted; when `blockingWhenIdle`, first sleeps until something is posted.
+    func takeWork(blockingWhenIdle: Bool) -> Work {
+        condition.lock()
+        defer { condition.unlock() }
+        while blockingWhenIdle && submissions.isEmpty && cancellations.isEmpty && !isStopping {
+            condition.wait()
+        }
+        let work = Work(submissions: submissions, cancellations: cancellations, isStopping: isStopping)
+        submissions = []
+        cancellations = []
+        return work
+    }
+
+    /// Cancellations posted since the last take (checked again right after a forward pass).
+    func takeCancellations() -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = cancellations
+        cancellations = []
+        return taken
+    }
+
+    /// The id may be reused from now on.
+    func markFinished(_ id: String) {
+        condition.lock()
+        activeIds.remove(id)
+        condition.unlock()
+    }
+
+    func publish(_ snapshot: EngineStats) {
+        condition.lock()
+        stats = snapshot
+        condition.unlock()
+    }
+
+    func readStats() -> EngineStats {
+        condition.lock()
+        defer { condition.unlock() }
+        return stats
+    }
+
+    func requestStop() {
+        condition.lock()
+        isStopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func markStopped() {
+        condition.lock()
+        hasStopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitUntilStopped() {
+        condition.lock()
+        while !hasStopped { condition.wait() }
+        condition.unlock()
+    }
+}

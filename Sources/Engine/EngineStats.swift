@@ -1,0 +1,94 @@
+/// Counts of observations per bucket, Prometheus style: `counts[i]` observations were
+/// `<= upperBounds[i]` and above the previous bound; the last count is for `+Inf`.
+public struct HistogramSnapshot: Sendable, Equatable {
+    public let upperBounds: [Double]
+    /// Per bucket (not cumulative); `upperBounds.count + 1` entries.
+    public private(set) var counts: [Int]
+    public private(set) var sum: Double = 0
+    public private(set) var count: Int = 0
+
+    public init(upperBounds: [Double]) {
+        self.upperBounds = upperBounds
+        counts = Array(repeating: 0, count: upperBounds.count + 1)
+    }
+
+    public mutating func observe(_ value: Double) {
+        let bucket = upperBounds.firstIndex { value <= $0 } ?? upperBounds.count
+        counts[bucket] += 1
+        sum += value
+        count += 1
+    }
+
+    /// Running totals per bound, as Prometheus' `_bucket{le=...}` series want them (last = +Inf).
+    public var cumulativeCounts: [Int] {
+        var total = 0
+        return counts.map { total += $0; return total }
+    }
+}
+
+/// What one engine iteration did, for metrics and benchmarks (`EngineConfiguration.iterationObserver`).
+public struct IterationReport: Sendable, Equatable {
+    /// 0-based count of iterations.
+    public var index: Int
+    /// Schedule + build + forward + sample + emit, in seconds.
+    public var durationSeconds: Double
+    /// The forward pass alone, in seconds.
+    public var forwardSeconds: Double
+    /// Rows in the forward pass (prefill + decode).
+    public var rowCount: Int
+    public var prefillRowCount: Int
+    public var decodeRowCount: Int
+    /// Sequences with rows in the pass.
+    public var sequenceCount: Int
+    /// Tokens accepted into sequences (emitted, plus final stop tokens).
+    public var generatedTokenCount: Int
+    public var preemptionCount: Int
+    /// KV blocks in use during the forward pass (reserved for its rows).
+    public var kvBlocksUsed: Int
+    /// After the iteration:
+    public var runningCount: Int
+    public var waitingCount: Int
+    /// KV entries written, over all running sequences.
+    public var kvEntriesUsed: Int
+}
+
+/// A snapshot of the engine for `/metrics`, benchmarks and logs; safe to read from any thread.
+public struct EngineStats: Sendable, Equatable {
+    public var runningCount = 0
+    /// Queued, new or preempted.
+    public var waitingCount = 0
+    public var kvBlocksUsed = 0
+    public var kvBlocksTotal: Int
+    /// Entries per block.
+    public var kvBlockSize: Int
+    /// Most blocks ever in use during a forward pass.
+    public var kvBlocksUsedPeak = 0
+    /// KV entries written, over all running sequences.
+    public var kvEntriesUsed = 0
+    public var preemptionsTotal = 0
+    /// Prompt tokens of requests admitted (counted once per request, not again on recompute).
+    public var promptTokensTotal = 0
+    /// Tokens generated (a final stop token included).
+    public var generationTokensTotal = 0
+    /// Rows run as prefill (prompts and recomputes) and as decode steps.
+    public var prefillRowsTotal = 0
+    public var decodeRowsTotal = 0
+    /// Requests finished, by reason.
+    public var requestsFinished: [FinishReason: Int] = [:]
+    public var iterationsTotal = 0
+    /// Seconds per iteration.
+    public var iterationSeconds = HistogramSnapshot(upperBounds: [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ])
+    /// Rows (tokens) per iteration.
+    public var iterationRows = HistogramSnapshot(upperBounds: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])
+    public var lastIteration: IterationReport?
+
+    public init(kvBlocksTotal: Int, kvBlockSize: Int) {
+        self.kvBlocksTotal = kvBlocksTotal
+        self.kvBlockSize = kvBlockSize
+    }
+
+    /// Share of KV blocks in use, 0 ... 1.
+    public var kvUsage: Double { kvBlocksTotal == 0 ? 0 : Double(kvBlocksUsed) / Double(kvBlocksTotal) }
+}

@@ -1,0 +1,23 @@
+import KVCache
+import Llama
+
+/// The model the engine drives: one batched base forward pass over a `ForwardBatch`, reading and
+/// writing the paged KV cache through each slice's block table.
+///
+/// A protocol so that the engine's scheduling, batching and sampling can be tested with a small
+/// deterministic double, and so that the real `LlamaModel` plugs in through a one-line extension.
+/// Only the engine thread calls `forward`; implementations need not be thread-safe.
+public protocol ForwardModel: AnyObject {
+    /// Logit columns per output row.
+    var vocabSize: Int { get }
+    /// Layers that keep K and V pages.
+    var kvLayerCount: Int { get }
+    /// Floats in one KV entry of one layer (`kvHeadCount * headDim`).
+    var kvEntryWidth: Int { get }
+    /// Longest sequence (prompt + generated tokens) the model supports; the default `max_model_len`.
+    var contextLength: Int { get }
+    /// End-of-sequence token ids: the default stop tokens.
+    var endOfSequenceTokenIds: [Int32] { get }
+    /// Runs every row of `batch` and returns logits for the rows that want output, in slice order.
+    func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput
+}

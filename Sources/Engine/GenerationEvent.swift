@@ -1,0 +1,47 @@
+/// Why a sequence stopped.
+public enum FinishReason: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// A stop token (end-of-sequence by default) was generated.
+    case stop
+    /// `maxTokens` tokens were generated.
+    case length
+    /// Cancelled by the caller (or the engine shut down).
+    case abort
+}
+
+/// The log-probability of one emitted token under the model's raw distribution (log-softmax of the
+/// logits before penalties and temperature), with the most likely alternatives when asked for.
+public struct TokenLogprob: Sendable, Equatable {
+    public var tokenId: Int32
+    public var logprob: Float
+    /// The `logprobs` most likely tokens and their logprobs, most likely first.
+    public var topAlternatives: [Alternative]
+
+    /// One alternative token.
+    public struct Alternative: Sendable, Equatable {
+        public var tokenId: Int32
+        public var logprob: Float
+        public init(tokenId: Int32, logprob: Float) {
+            self.tokenId = tokenId
+            self.logprob = logprob
+        }
+    }
+
+    public init(tokenId: Int32, logprob: Float, topAlternatives: [Alternative]) {
+        self.tokenId = tokenId
+        self.logprob = logprob
+        self.topAlternatives = topAlternatives
+    }
+}
+
+/// What a submitted request hears from the engine: zero or more `.tokens` events (one per engine
+/// iteration that produced tokens for it; with HAMburger one event may carry a whole group), then
+/// exactly one `.finished`.
+public enum GenerationEvent: Sendable, Equatable {
+    /// New token ids, in order; `logprobs` has one entry per token when the request asked for them.
+    case tokens([Int32], logprobs: [TokenLogprob]?)
+    /// The end. `completionTokens` counts every generated token, a final stop token included.
+    case finished(FinishReason, promptTokens: Int, completionTokens: Int)
+}
+
+/// The events of one request as an async sequence (the `AsyncStream` face of `submit`).
+public typealias TokenStream = AsyncStream<GenerationEvent>

@@ -1,0 +1,39 @@
+/// One generation job as the engine sees it: token ids in, token ids out, no text.
+///
+/// The API layer tokenizes, fills this in and submits it; the engine validates it at submission
+/// (lengths, ids, parameters) so that a bad request fails fast with a message instead of in the loop.
+public struct GenerationRequest: Sendable, Equatable {
+    /// Caller-chosen id, unique among the requests in flight; `cancel` takes it.
+    public var id: String
+    /// The prompt, already tokenized (chat template applied by the caller). Not empty.
+    public var promptTokenIds: [Int32]
+    public var sampling: SamplingParameters
+    /// Most tokens to generate (>= 1); prompt + maxTokens must fit `max_model_len`.
+    public var maxTokens: Int
+    /// Tokens that end generation besides the model's end-of-sequence ids. A stop token is counted in
+    /// `completionTokens` but not emitted in a `.tokens` event.
+    public var stopTokenIds: [Int32]
+    /// When true the model's end-of-sequence ids do not stop generation (benchmarks want fixed lengths).
+    public var ignoresEndOfSequence: Bool
+    public var decoding: DecodingMode
+    /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= 20).
+    public var logprobs: Int?
+
+    public init(
+        id: String, promptTokenIds: [Int32], sampling: SamplingParameters = .greedy, maxTokens: Int,
+        stopTokenIds: [Int32] = [], ignoresEndOfSequence: Bool = false, decoding: DecodingMode = .autoregressive,
+        logprobs: Int? = nil
+    ) {
+        self.id = id
+        self.promptTokenIds = promptTokenIds
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stopTokenIds = stopTokenIds
+        self.ignoresEndOfSequence = ignoresEndOfSequence
+        self.decoding = decoding
+        self.logprobs = logprobs
+    }
+
+    /// The most alternatives `logprobs` may ask for.
+    public static let maxLogprobs = 20
+}

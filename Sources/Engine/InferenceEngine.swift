@@ -1,0 +1,114 @@
+import Foundation
+import KVCache
+import Llama
+
+/// The serving engine: one dedicated thread that owns the model and the paged KV cache and runs the
+/// continuous-batching loop (schedule -> one `ForwardBatch` -> one forward -> sample -> events).
+///
+/// Callable from any thread. `submit` validates a request on the caller's thread (throwing
+/// `EngineError` with the numbers) and queues it; its events arrive on the engine thread through the
+/// callback (which must return quickly and never block) or through a `TokenStream`. `cancel` ends a
+/// request and frees its blocks before the next forward pass. The thread sleeps while nothing is
+/// queued or running. Token ids only: text belongs to the API layer.
+public final class InferenceEngine: Sendable {
+    /// The scheduler's limits as resolved from the configuration and the model.
+    public let schedulerConfiguration: SchedulerConfiguration
+    /// The KV cache geometry in use.
+    public let kvLayout: KVCacheLayout
+    public let vocabSize: Int
+    public let endOfSequenceTokenIds: [Int32]
+    private let mailbox: EngineMailbox
+
+    /// Takes the model over (nothing else may use it afterwards), allocates the KV pages and starts the
+    /// engine thread.
+    public init(model: sending some ForwardModel, configuration: EngineConfiguration = EngineConfiguration()) throws(EngineError) {
+        let layout: KVCacheLayout
+        do {
+            layout = try configuration.kvCapacity.layout(
+                layerCount: model.kvLayerCount, entryWidth: model.kvEntryWidth, blockSize: configuration.kvBlockSize)
+        } catch {
+            throw .invalidConfiguration(error.description)
+        }
+        let scheduling = SchedulerConfiguration(
+            maxSequenceCount: configuration.maxSequenceCount, maxBatchedTokens: configuration.maxBatchedTokens,
+            maxModelLength: configuration.maxModelLength ?? model.contextLength, blockSize: layout.blockSize,
+            blockCount: layout.blockCount)
+        try scheduling.validate()
+        guard model.vocabSize > 0 else { throw .invalidConfiguration("the model reports an empty vocabulary") }
+
+        schedulerConfiguration = scheduling
+        kvLayout = layout
+        vocabSize = model.vocabSize
+        endOfSequenceTokenIds = model.endOfSequenceTokenIds
+        let stats = EngineStats(kvBlocksTotal: layout.blockCount, kvBlockSize: layout.blockSize)
+        mailbox = EngineMailbox(stats: stats)
+        let loop = EngineLoop(
+            model: model, pages: KVPages(layout: layout),
+            scheduler: Scheduler(configuration: scheduling, endOfSequenceTokenIds: model.endOfSequenceTokenIds),
+            mailbox: mailbox, configuration: configuration, stats: stats)
+        let thread = Thread { loop.run() }
+        thread.name = configuration.threadName
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    deinit {
+        mailbox.requestStop()
+    }
+
+    /// Checks a request against the engine's limits without submitting it.
+    public func validate(_ request: GenerationRequest) throws(EngineError) {
+        guard request.decoding == .autoregressive else {
+            throw .decodingModeUnavailable(requestId: request.id, mode: request.decoding.name)
+        }
+        try Scheduler.validate(request, configuration: schedulerConfiguration)
+        for token in request.promptTokenIds + request.stopTokenIds where token < 0 || Int(token) >= vocabSize {
+            throw .tokenOutOfRange(requestId: request.id, tokenId: token, vocabSize: vocabSize)
+        }
+        try request.sampling.validate()
+        if let logprobs = request.logprobs, logprobs < 0 || logprobs > GenerationRequest.maxLogprobs {
+            throw .invalidLogprobs(requestId: request.id, logprobs: logprobs, maximum: GenerationRequest.maxLogprobs)
+        }
+    }
+
+    /// Queues a request; `onEvent` then receives its `.tokens` events and one `.finished`, on the
+    /// engine thread.
+    public func submit(_ request: GenerationRequest, onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws(EngineError) {
+        try validate(request)
+        var system = SystemRandomNumberGenerator()
+        try mailbox.post(Submission(request: request, onEvent: onEvent, fallbackSeed: system.next()))
+    }
+
+    /// Queues a request and returns its events as an async sequence; dropping or cancelling the
+    /// stream's consumer cancels the request.
+    public func submit(_ request: GenerationRequest) throws(EngineError) -> TokenStream {
+        let (stream, continuation) = TokenStream.makeStream(of: GenerationEvent.self)
+        try submit(request) { event in
+            continuation.yield(event)
+            if case .finished = event { continuation.finish() }
+        }
+        let id = request.id
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.cancel(id) }
+        }
+        return stream
+    }
+
+    /// Ends the request (`.finished(.abort)`) and frees its KV blocks before the next forward pass.
+    /// Unknown or finished ids are ignored.
+    public func cancel(_ id: String) {
+        mailbox.postCancellation(id)
+    }
+
+    /// The latest snapshot (updated after every iteration).
+    public func stats() -> EngineStats {
+        mailbox.readStats()
+    }
+
+    /// Aborts every request, stops the engine thread and waits for it. Later submissions throw
+    /// `.engineStopped`. Must not be called from an event callback (it runs on the engine thread).
+    public func shutdown() {
+        mailbox.requestStop()
+        mailbox.waitUntilStopped()
+    }
+}
