@@ -1,1 +1,0 @@
-// Module GGUF: see ../shared/design/ARCHITECTURE.md for what it owns.

@@ -1,1 +1,0 @@
-// Module Kernels: see ../shared/design/ARCHITECTURE.md for what it owns.

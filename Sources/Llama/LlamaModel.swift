@@ -1,0 +1,192 @@
+import GGUF
+import KVCache
+import Kernels
+
+/// A Llama-architecture decoder (SmolLM2) that runs one batched forward pass over a `ForwardBatch`:
+/// one GEMM per weight matrix over all rows, RoPE at each row's own position, K/V written into the
+/// paged cache through each sequence's block table, attention read from the pages in place.
+///
+/// The model holds only immutable weights and hyperparameters; run state (KV pages) is passed in, so
+/// the engine thread that owns the pages owns every forward.
+public final class LlamaModel: Sendable {
+    public let hyperparameters: LlamaHyperparameters
+    public let weights: LlamaWeights
+    public let rope: RoPE
+
+    public init(file: GGUFFile) throws {
+        let hp = try LlamaHyperparameters(file: file)
+        hyperparameters = hp
+        weights = try LlamaWeights(file: file, hyperparameters: hp)
+        rope = RoPE(headDim: hp.headDim, theta: hp.ropeTheta)
+    }
+
+    public convenience init(path: String) throws {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch let error as GGUFError { throw LlamaError.file(error) }
+        try self.init(file: file)
+    }
+
+    /// The KV geometry this model needs for `blockCount` blocks of `blockSize` entries.
+    public func kvLayout(blockSize: Int, blockCount: Int) -> KVCacheLayout {
+        KVCacheLayout(layerCount: hyperparameters.layerCount, entryWidth: hyperparameters.kvEntryWidth,
+                      blockSize: blockSize, blockCount: blockCount)
+    }
+
+    /// Copies the embedding of `token` into `output` (`hiddenSize` floats).
+    public func embed(token: Int32, into output: UnsafeMutablePointer<Float>) {
+        let d = hyperparameters.hiddenSize
+        weights.tokenEmbedding.values.withUnsafeBufferPointer { table in
+            output.update(from: table.baseAddress! + Int(token) * d, count: d)
+        }
+    }
+
+    /// Runs the batch: writes one KV entry per row into `pages` and returns logits, the final normed
+    /// hidden state and the requested layer features for the last row of every slice that wants output.
+    public func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput {
+        let hp = hyperparameters
+        let rows = batch.rowCount
+        let d = hp.hiddenSize, qWidth = hp.headCount * hp.headDim, kvWidth = hp.kvEntryWidth, ff = hp.intermediateSize
+        precondition(batch.positions.count == rows, "one RoPE position per row")
+        precondition(pages.layout.entryWidth == kvWidth && pages.layout.layerCount == hp.layerCount, "KV pages do not fit this model")
+
+        // Which slice and which KV entry each row writes.
+        var rowSlice = [Int](repeating: 0, count: rows)
+        var rowEntry = [Int](repeating: 0, count: rows)
+        for (s, slice) in batch.slices.enumerated() {
+            precondition(slice.blockTable.count * pages.layout.blockSize >= slice.cachedEntryCount + slice.rowCount,
+                         "block table too short for the slice's entries")
+            for i in 0..<slice.rowCount {
+                rowSlice[slice.rowStart + i] = s
+                rowEntry[slice.rowStart + i] = slice.cachedEntryCount + i
+            }
+        }
+        let outputRows = batch.slices.filter(\.wantsOutput).map { $0.rowStart + $0.rowCount - 1 }
+        let featureSlots = Dictionary(batch.featureLayers.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var x = [Float](repeating: 0, count: rows * d)
+        var xn = [Float](repeating: 0, count: rows * d)
+        var q = [Float](repeating: 0, count: rows * qWidth)
+        var k = [Float](repeating: 0, count: rows * kvWidth)
+        var v = [Float](repeating: 0, count: rows * kvWidth)
+        var attention = [Float](repeating: 0, count: rows * qWidth)
+        var projected = [Float](repeating: 0, count: rows * d)
+        var gate = [Float](repeating: 0, count: rows * ff)
+        var up = [Float](repeating: 0, count: rows * ff)
+        let maxEntries = (batch.slices.map { $0.cachedEntryCount + $0.rowCount }.max() ?? 0)
+        var scores = [Float](repeating: 0, count: max(maxEntries, 1))
+        var features = [Float](repeating: 0, count: outputRows.count * batch.featureLayers.count * d)
+
+        x.withUnsafeMutableBufferPointer { xp in
+            for (r, input) in batch.inputs.enumerated() {
+                switch input {
+                case let .token(id): embed(token: id, into: xp.baseAddress! + r * d)
+                case let .embedding(vector):
+                    precondition(vector.count == d, "an embedding row must have hiddenSize floats")
+                    (xp.baseAddress! + r * d).update(from: vector, count: d)
+                }
+            }
+        }
+
+        let blockSize = pages.layout.blockSize
+        for (layerIndex, layer) in weights.layers.enumerated() {
+            // Attention block.
+            rmsNormRows(output: &xn, input: x, weight: layer.attentionNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
+            Self.linear(&q, xn, layer.query, rows)
+            Self.linear(&k, xn, layer.key, rows)
+            Self.linear(&v, xn, layer.value, rows)
+            q.withUnsafeMutableBufferPointer { qp in
+                k.withUnsafeMutableBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        for r in 0..<rows {
+                            let position = Int(batch.positions[r])
+                            rope.apply(to: qp.baseAddress! + r * qWidth, headCount: hp.headCount, position: position)
+                            rope.apply(to: kp.baseAddress! + r * kvWidth, headCount: hp.kvHeadCount, position: position)
+                            let entry = rowEntry[r]
+                            let block = Int(batch.slices[rowSlice[r]].blockTable[entry / blockSize])
+                            let offset = (entry % blockSize) * kvWidth
+                            (pages.keyBlock(layer: layerIndex, block: block) + offset).update(from: kp.baseAddress! + r * kvWidth, count: kvWidth)
+                            (pages.valueBlock(layer: layerIndex, block: block) + offset).update(from: vp.baseAddress! + r * kvWidth, count: kvWidth)
+                        }
+                    }
+                }
+            }
+            attention.withUnsafeMutableBufferPointer { ap in
+                q.withUnsafeBufferPointer { qp in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        for (s, slice) in batch.slices.enumerated() {
+                            _ = s
+                            slice.blockTable.withUnsafeBufferPointer { table in
+                                let view = PagedKVView(
+                                    keys: pages.keyBlock(layer: layerIndex, block: 0),
+                                    values: pages.valueBlock(layer: layerIndex, block: 0),
+                                    blockTable: table.baseAddress!, blockSize: blockSize, entryWidth: kvWidth)
+                                for i in 0..<slice.rowCount {
+                                    let r = slice.rowStart + i
+                                    pagedAttention(output: ap.baseAddress! + r * qWidth, query: qp.baseAddress! + r * qWidth,
+                                                   kv: view, entryCount: rowEntry[r] + 1, headCount: hp.headCount,
+                                                   kvHeadCount: hp.kvHeadCount, headDim: hp.headDim, scores: sp.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Self.linear(&projected, attention, layer.output, rows)
+            Self.addInPlace(&x, projected)
+
+            // Feed-forward block (SwiGLU).
+            rmsNormRows(output: &xn, input: x, weight: layer.ffnNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
+            Self.linear(&gate, xn, layer.gate, rows)
+            Self.linear(&up, xn, layer.up, rows)
+            siluMultiply(output: &gate, gate: gate, up: up, count: rows * ff)
+            Self.linear(&projected, gate, layer.down, rows)
+            Self.addInPlace(&x, projected)
+
+            if let slot = featureSlots[layerIndex] {
+                let featureCount = batch.featureLayers.count
+                for (o, r) in outputRows.enumerated() {
+                    let destination = (o * featureCount + slot) * d
+                    features.replaceSubrange(destination..<destination + d, with: x[r * d..<(r + 1) * d])
+                }
+            }
+        }
+
+        // Final norm and LM head only for the rows whose output is wanted.
+        var finalNormed = [Float](repeating: 0, count: outputRows.count * d)
+        for (o, r) in outputRows.enumerated() {
+            finalNormed.replaceSubrange(o * d..<(o + 1) * d, with: x[r * d..<(r + 1) * d])
+        }
+        rmsNormRows(output: &finalNormed, input: finalNormed, weight: weights.outputNorm, rowCount: outputRows.count, width: d, epsilon: hp.rmsEpsilon)
+        let logits = lmHead(finalNormed, rowCount: outputRows.count)
+        return ForwardOutput(rowCount: outputRows.count, logits: logits, finalNormed: finalNormed, features: features)
+    }
+
+    /// `E · h` for `rowCount` rows of already-normed hidden states: `[rowCount][vocabSize]` logits.
+    public func lmHead(_ normed: [Float], rowCount: Int) -> [Float] {
+        guard rowCount > 0 else { return [] }
+        var logits = [Float](repeating: 0, count: rowCount * hyperparameters.vocabSize)
+        Self.linear(&logits, normed, weights.lmHead, rowCount)
+        return logits
+    }
+
+    @inline(__always)
+    static func linear(_ output: inout [Float], _ input: [Float], _ weight: LinearWeight, _ rows: Int) {
+        output.withUnsafeMutableBufferPointer { o in
+            input.withUnsafeBufferPointer { i in
+                weight.values.withUnsafeBufferPointer { w in
+                    matmulTransposed(output: o.baseAddress!, input: i.baseAddress!, weights: w.baseAddress!,
+                                     rowCount: rows, inputWidth: weight.inputWidth, outputWidth: weight.outputWidth)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func addInPlace(_ x: inout [Float], _ y: [Float]) {
+        x.withUnsafeMutableBufferPointer { xp in
+            y.withUnsafeBufferPointer { yp in
+                for i in 0..<xp.count { xp[i] += yp[i] }
+            }
+        }
+    }
+}

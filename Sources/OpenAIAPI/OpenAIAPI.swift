@@ -1,1 +1,0 @@
-// Module OpenAIAPI: see ../shared/design/ARCHITECTURE.md for what it owns.

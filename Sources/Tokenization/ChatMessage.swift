@@ -1,0 +1,11 @@
+/// One turn of a conversation as a chat template sees it: a role (`system`, `user`, `assistant`, ...) and
+/// its text.
+public struct ChatMessage: Sendable, Equatable, Hashable, Codable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}

@@ -1,1 +1,0 @@
-// Module Tokenization: see ../shared/design/ARCHITECTURE.md for what it owns.

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import KVCache
+import Kernels
+import Llama
+
+/// `hamburger bench`: prefill and decode throughput of the model on this machine (medians of runs).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill tok/s and single-stream decode tok/s (median of several runs)."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Prompt length for the prefill measurement.")
+    var promptTokens: Int = 512
+
+    @Option(help: "Tokens generated for the decode measurement.")
+    var decodeTokens: Int = 128
+
+    @Option(help: "Repetitions; the median is reported.")
+    var runs: Int = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard promptTokens > 0, decodeTokens > 0, runs > 0 else {
+            throw ValidationError("--prompt-tokens, --decode-tokens and --runs must be positive")
+        }
+    }
+
+    func run() throws {
+        let model = try CommandSupport.loadModel(modelOptions.model)
+        let hp = model.hyperparameters
+        guard promptTokens + decodeTokens <= hp.contextLength else {
+            throw ValidationError("--prompt-tokens + --decode-tokens must fit the context (\(hp.contextLength))")
+        }
+        let blockSize = 16
+        let blockCount = (promptTokens + decodeTokens + blockSize - 1) / blockSize
+        let pages = KVPages(layout: model.kvLayout(blockSize: blockSize, blockCount: blockCount))
+        let table = (0..<blockCount).map(Int32.init)
+        // A fixed pseudo-random prompt of ordinary tokens.
+        let prompt: [Int32] = (0..<promptTokens).map { Int32(1000 + ($0 * 7919) % 20000) }
+
+        var prefillRates: [Double] = []
+        var decodeRates: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now()
+            let out = model.forward(ForwardBatch(
+                inputs: prompt.map { .token($0) }, positions: (0..<promptTokens).map(Int32.init),
+                slices: [.init(blockTable: table, cachedEntryCount: 0, rowStart: 0, rowCount: promptTokens, wantsOutput: true)]
+            ), pages: pages)
+            prefillRates.append(Double(promptTokens) / CommandSupport.seconds(since: start))
+
+            var token = Int32(out.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+            let decodeStart = DispatchTime.now()
+            for step in 0..<decodeTokens {
+                let position = promptTokens + step
+                let o = model.forward(ForwardBatch(
+                    inputs: [.token(token)], positions: [Int32(position)],
+                    slices: [.init(blockTable: table, cachedEntryCount: position, rowStart: 0, rowCount: 1, wantsOutput: true)]
+                ), pages: pages)
+                token = Int32(o.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+            }
+            decodeRates.append(Double(decodeTokens) / CommandSupport.seconds(since: decodeStart))
+        }
+        let prefill = CommandSupport.median(prefillRates), decode = CommandSupport.median(decodeRates)
+        if json {
+            print(#"{"prompt_tokens": \#(promptTokens), "decode_tokens": \#(decodeTokens), "runs": \#(runs), "prefill_tokens_per_second": \#(String(format: "%.1f", prefill)), "decode_tokens_per_second": \#(String(format: "%.1f", decode))}"#)
+        } else {
+            print("model:   \(modelOptions.model)")
+            print("prefill: \(String(format: "%.1f", prefill)) tok/s (\(promptTokens) tokens, median of \(runs))")
+            print("decode:  \(String(format: "%.1f", decode)) tok/s (single stream, \(decodeTokens) tokens, median of \(runs))")
+        }
+    }
+}
