@@ -40,7 +40,7 @@ final class EngineLoop: @unchecked Sendable {
         while true {
             let work = mailbox.takeWork(blockingWhenIdle: scheduler.isIdle)
             for submission in work.submissions { accept(submission) }
-            for id in work.cancellations { abort(id) }
+            for cancellation in work.cancellations { abort(cancellation.id, reason: cancellation.reason) }
             if work.isStopping {
                 for id in scheduler.runningIds + scheduler.waitingIds { abort(id) }
                 deliver()
@@ -75,9 +75,9 @@ final class EngineLoop: @unchecked Sendable {
             seed: submission.fallbackSeed)
     }
 
-    private func abort(_ id: String) {
-        guard let sequence = scheduler.cancel(id) else { return }
-        finish(id, .abort, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count)
+    private func abort(_ id: String, reason: FinishReason = .abort) {
+        guard let sequence = scheduler.cancel(id, reason: reason) else { return }
+        finish(id, reason, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count)
     }
 
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int) {
@@ -107,7 +107,7 @@ final class EngineLoop: @unchecked Sendable {
         let forwardStart = clock()
         let output = model.forward(batch, pages: pages)
         let forwardEnd = clock()
-        for id in mailbox.takeCancellations() { abort(id) }
+        for cancellation in mailbox.takeCancellations() { abort(cancellation.id, reason: cancellation.reason) }
 
         let outputChunks = plan.outputChunks
         let vocab = model.vocabSize

@@ -15,7 +15,7 @@ struct Submission: Sendable {
 final class EngineMailbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var submissions: [Submission] = []
-    private var cancellations: [String] = []
+    private var cancellations: [Cancellation] = []
     /// Ids submitted and not yet finished.
     private var activeIds: Set<String> = []
     private var isStopping = false
@@ -29,8 +29,14 @@ final class EngineMailbox: @unchecked Sendable {
     /// What the engine thread picks up in one go.
     struct Work {
         var submissions: [Submission]
-        var cancellations: [String]
+        var cancellations: [Cancellation]
         var isStopping: Bool
+    }
+
+    /// A request to end a sequence, and the reason its `.finished` event will carry.
+    struct Cancellation {
+        var id: String
+        var reason: FinishReason
     }
 
     func post(_ submission: Submission) throws(EngineError) {
@@ -43,11 +49,11 @@ final class EngineMailbox: @unchecked Sendable {
         condition.signal()
     }
 
-    func postCancellation(_ id: String) {
+    func postCancellation(_ id: String, reason: FinishReason) {
         condition.lock()
         defer { condition.unlock() }
         guard activeIds.contains(id) else { return }
-        cancellations.append(id)
+        cancellations.append(Cancellation(id: id, reason: reason))
         condition.signal()
     }
 
@@ -65,7 +71,7 @@ final class EngineMailbox: @unchecked Sendable {
     }
 
     /// Cancellations posted since the last take (checked again right after a forward pass).
-    func takeCancellations() -> [String] {
+    func takeCancellations() -> [Cancellation] {
         condition.lock()
         defer { condition.unlock() }
         let taken = cancellations

@@ -94,10 +94,12 @@ public final class InferenceEngine: Sendable {
         return stream
     }
 
-    /// Ends the request (`.finished(.abort)`) and frees its KV blocks before the next forward pass.
+    /// Ends the request and frees its KV blocks before the next forward pass; its last event is
+    /// `.finished(reason, ...)`: `.abort` for a client that went away, `.stop` when the caller found a
+    /// stop string in the text. Tokens generated in the meantime may still arrive before it.
     /// Unknown or finished ids are ignored.
-    public func cancel(_ id: String) {
-        mailbox.postCancellation(id)
+    public func cancel(_ id: String, reason: FinishReason = .abort) {
+        mailbox.postCancellation(id, reason: reason)
     }
 
     /// The latest snapshot (updated after every iteration).

@@ -77,15 +77,15 @@ public struct Scheduler: Sendable {
         waiting.append(request.id)
     }
 
-    /// Ends a sequence wherever it is and frees its blocks now. Returns it (status `.finished(.abort)`),
+    /// Ends a sequence wherever it is and frees its blocks now. Returns it (status `.finished(reason)`),
     /// or nil when the id is unknown or already finished.
     @discardableResult
-    public mutating func cancel(_ id: String) -> GenerationSequence? {
+    public mutating func cancel(_ id: String, reason: FinishReason = .abort) -> GenerationSequence? {
         guard var sequence = sequences.removeValue(forKey: id) else { return nil }
         releaseBlocks(of: &sequence)
         running.removeAll { $0 == id }
         waiting.removeAll { $0 == id }
-        sequence.status = .finished(.abort)
+        sequence.status = .finished(reason)
         return sequence
     }
 

@@ -123,9 +123,15 @@ import Testing
             try engine.submit(request) { finished.append(request.id, $0) }
         }
         finished.waitForTokens(id: "c0", count: 3)
-        for index in 0 ..< 4 { engine.cancel("c\(index)") }
+        for index in 0 ..< 3 { engine.cancel("c\(index)") }
+        engine.cancel("c3", reason: .stop) // a stop string found by the caller
         finished.waitForFinished(count: 4)
-        for index in 0 ..< 4 {
+        if case let .finished(reason, _, _)? = finished.events(for: "c3").last {
+            #expect(reason == .stop)
+        } else {
+            Issue.record("c3 did not finish")
+        }
+        for index in 0 ..< 3 {
             guard case let .finished(reason, promptTokens, completion)? = finished.events(for: "c\(index)").last else {
                 Issue.record("c\(index) did not finish")
                 continue
@@ -137,7 +143,8 @@ import Testing
         // Stats are published after the iteration that handled the cancellations.
         let stats = engine.stats()
         #expect(stats.kvBlocksUsed == 0)
-        #expect(stats.requestsFinished[.abort] == 4)
+        #expect(stats.requestsFinished[.abort] == 3)
+        #expect(stats.requestsFinished[.stop] == 1)
         // The ids may be reused once finished.
         let again = try engine.generate([GenerationRequest(id: "c0", promptTokenIds: [1], maxTokens: 2, ignoresEndOfSequence: true)])
         #expect(again.first?.finishReason == .length)
