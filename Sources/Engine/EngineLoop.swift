@@ -19,6 +19,9 @@ final class EngineLoop: @unchecked Sendable {
     private var sinks: [String: @Sendable (GenerationEvent) -> Void] = [:]
     private var scratch = SamplingScratch()
     private var stats: EngineStats
+    /// Events of this round, delivered after the stats are published (so that a caller woken by
+    /// `.finished` reads stats that already count it).
+    private var outbox: [(sink: @Sendable (GenerationEvent) -> Void, event: GenerationEvent)] = []
 
     init(
         model: any ForwardModel, pages: KVPages, scheduler: Scheduler, mailbox: EngineMailbox,
@@ -40,16 +43,21 @@ final class EngineLoop: @unchecked Sendable {
             for id in work.cancellations { abort(id) }
             if work.isStopping {
                 for id in scheduler.runningIds + scheduler.waitingIds { abort(id) }
-                publishStats()
+                deliver()
                 mailbox.markStopped()
                 return
             }
-            if scheduler.isIdle {
-                publishStats()
-                continue
-            }
-            runIteration()
+            if !scheduler.isIdle { runIteration() }
+            deliver()
         }
+    }
+
+    /// Publishes the stats, then hands out the queued events.
+    private func deliver() {
+        publishStats()
+        let events = outbox
+        outbox = []
+        for (sink, event) in events { sink(event) }
     }
 
     private func accept(_ submission: Submission) {
@@ -58,7 +66,7 @@ final class EngineLoop: @unchecked Sendable {
             try scheduler.add(request)
         } catch {
             mailbox.markFinished(request.id)
-            submission.onEvent(.finished(.abort, promptTokens: request.promptTokenIds.count, completionTokens: 0))
+            outbox.append((submission.onEvent, .finished(.abort, promptTokens: request.promptTokenIds.count, completionTokens: 0)))
             return
         }
         sinks[request.id] = submission.onEvent
@@ -77,7 +85,7 @@ final class EngineLoop: @unchecked Sendable {
         let sink = sinks.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
         mailbox.markFinished(id)
-        sink?(.finished(reason, promptTokens: promptTokens, completionTokens: completionTokens))
+        if let sink { outbox.append((sink, .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens))) }
     }
 
     private func runIteration() {
@@ -128,7 +136,7 @@ final class EngineLoop: @unchecked Sendable {
             generated += advance.acceptedTokenCount
             if !advance.emittedTokenIds.isEmpty {
                 let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
-                sinks[id]?(.tokens(advance.emittedTokenIds, logprobs: logprobs))
+                if let sink = sinks[id] { outbox.append((sink, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
             }
             if let reason = advance.finishReason {
                 finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount)
@@ -156,7 +164,6 @@ final class EngineLoop: @unchecked Sendable {
         stats.iterationSeconds.observe(report.durationSeconds)
         stats.iterationRows.observe(Double(report.rowCount))
         stats.lastIteration = report
-        publishStats()
         observer?(report)
     }
 
