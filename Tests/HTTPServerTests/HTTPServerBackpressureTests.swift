@@ -15,7 +15,7 @@ import Testing
 
     @Test func slowReaderStallsTheWriterUntilItReads() throws {
         let stalled = Locked(false), resumed = Locked(false), written = Locked(0)
-        let clientMayRead = DispatchSemaphore(value: 0)
+        let clientMayRead = DispatchSemaphore(value: 0), writable = DispatchSemaphore(value: 0)
         let handler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { _, responder in
             responder.startStream()
             let chunk = Data(repeating: 0x61, count: 16 * 1024)
@@ -26,6 +26,7 @@ import Testing
                     break
                 }
             }
+            responder.onWritable { writable.signal() }
             clientMayRead.signal()
             resumed.withLock { $0 = responder.waitUntilWritable(timeout: .seconds(10)) }
             written.withLock { $0 += 5 }
@@ -39,6 +40,7 @@ import Testing
             #expect(stalled.current)  // the writer was held back while nobody read
             let response = try client.readResponse()
             #expect(resumed.current)  // and let go once the client read
+            #expect(writable.wait(timeout: .now() + 5) == .success)
             #expect(response.body.count == written.current)
             #expect(response.body.suffix(5) == Data("tail!".utf8))
         }

@@ -182,7 +182,10 @@ let echoHandler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { request, res
             #expect(small.headers["Content-Encoding"] == nil)
             #expect(String(decoding: small.body, as: UTF8.self) == "tiny")
             try client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().headers["Content-Encoding"] == nil)
+            let identity = try client.readResponse()
+            #expect(identity.headers["Content-Encoding"] == nil)
+            #expect(identity.headers["Vary"] == "Accept-Encoding")
+            #expect(String(decoding: identity.body, as: UTF8.self) == text)
         }
     }
 }
