@@ -1,26 +1,35 @@
 # The two commands that matter: `make serve` and `make test`. See README.md.
 SWIFT ?= swift
 CONFIG ?= config/hamburger.yaml
-PYTHON ?= python3
 
-.PHONY: setup build test serve swift-test python-test clean
+.PHONY: setup build build-debug test swift-test python-test api-test serve clean
 
+## Install missing Debian packages and download + verify the model (idempotent).
 setup:
 	@bash scripts/setup.sh
 
+## Release build of the `hamburger` executable.
 build: setup
 	$(SWIFT) build -c release
 
+## Every test: Swift unit + real-model tests, the HTTP API suite, the Python training package.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@$(MAKE) --no-print-directory api-test
 	@$(MAKE) --no-print-directory python-test
 
-python-test:
-	@if [ -d training/tests ]; then bash scripts/python-test.sh; fi
+## The OpenAI-client integration suite against the real server (debug build from `make test`).
+api-test:
+	@if [ -f scripts/api-test.sh ]; then bash scripts/api-test.sh; fi
 
+## The training package's pytest suite (tiny random model; no GPU needed).
+python-test:
+	@if [ -f scripts/python-test.sh ]; then bash scripts/python-test.sh; fi
+
+## Set up, build, and serve the default configuration.
 serve: build
-	$(SWIFT) run -c release hamburger serve --config $(CONFIG)
+	.build/release/hamburger serve --config $(CONFIG)
 
 clean:
 	rm -rf .build

@@ -102,13 +102,16 @@ extension ConnectionChannel: ResponseSink {
         var headers = response.headers
         var body = response.body
         let bodyAllowed = !response.status.forbidsBody
-        if configuration.gzipEnabled, bodyAllowed, request.acceptsGzip, body.count >= configuration.gzipMinimumBytes,
-           !headers.contains("Content-Encoding"), let compressed = GzipEncoder.compress(body) {
-            body = compressed
-            headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
+        if configuration.gzipEnabled, bodyAllowed, body.count >= configuration.gzipMinimumBytes,
+           !headers.contains("Content-Encoding") {
+            // Either variant may be served for this resource, so caches must key on Accept-Encoding.
             let vary = headers.tokens(for: "Vary")
             if !vary.contains("accept-encoding") && !vary.contains("*") {
                 headers.add(name: "Vary", value: "Accept-Encoding")
+            }
+            if request.acceptsGzip, let compressed = GzipEncoder.compress(body) {
+                body = compressed
+                headers.add(name: "Content-Encoding", value: "gzip")
             }
         }
         let closeRequested = headers.tokens(for: "Connection").contains("close")

@@ -159,7 +159,7 @@ final class ConnectionChannel: @unchecked Sendable {
             case .sendContinue:
                 sendPlain(writer.continueResponse())
             case .sendRejection(let rejection):
-                sendPlain(writer.rejection(rejection, allow: configuration.limits.allowHeaderValue, date: HTTPDate.now()))
+                sendPlain(rejectionBytes(rejection))
             case .cancelResponse:
                 current?.core.connectionClosed()
                 current = nil
@@ -189,8 +189,11 @@ final class ConnectionChannel: @unchecked Sendable {
                                   acceptsGzip: request.acceptsGzip)
         let responder = HTTPResponder(core: core)
         if isRejecting {
-            responder.send(HTTPResponse(status: .serviceUnavailable, headers: ["Retry-After": "1", "Connection": "close"],
-                                        text: "503 Service Unavailable: the server is at its connection limit; retry shortly.\n"))
+            var response = handler.response(for: HTTPRequestRejection(
+                .serviceUnavailable, "The server is at its connection limit; retry shortly."))
+            if !response.headers.contains("Retry-After") { response.headers.add(name: "Retry-After", value: "1") }
+            response.headers.replaceOrAdd(name: "Connection", value: "close")
+            responder.send(response)
             return
         }
         let handler = self.handler
@@ -202,6 +205,19 @@ final class ConnectionChannel: @unchecked Sendable {
     private func timerFired() {
         scheduledDeadline = nil
         perform(machine.tick(now: .now))
+    }
+
+    /// The wire bytes of the handler's response for a rejection, announcing `Connection: close`.
+    private func rejectionBytes(_ rejection: HTTPRequestRejection) -> Data {
+        var response = handler.response(for: rejection)
+        if rejection.status == .methodNotAllowed && !response.headers.contains("Allow") {
+            response.headers.add(name: "Allow", value: configuration.limits.allowHeaderValue)
+        }
+        let framing: HTTPResponseWriter.Framing = response.status.forbidsBody ? .none : .length(response.body.count)
+        var bytes = writer.head(status: response.status, headers: response.headers, framing: framing, keepAlive: false,
+                                date: HTTPDate.now())
+        if !response.status.forbidsBody { bytes.append(response.body) }
+        return bytes
     }
 
     private func rescheduleTimer() {

@@ -83,7 +83,7 @@ public struct HTTPRequestParser: Sendable {
                 return events
             case .fixedBody(let remaining):
                 let take = min(remaining, count - index)
-                events.append(.body(Data(buffer[index..<(index + take)])))
+                events.append(.body(Self.copy(buffer, from: index, count: take)))
                 index += take
                 if remaining == take {
                     events.append(.end(trailers: HTTPHeaders()))
@@ -93,7 +93,7 @@ public struct HTTPRequestParser: Sendable {
                 }
             case .chunkData(let remaining):
                 let take = min(remaining, count - index)
-                events.append(.body(Data(buffer[index..<(index + take)])))
+                events.append(.body(Self.copy(buffer, from: index, count: take)))
                 index += take
                 state = remaining == take ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .requestLine, .headerLines, .chunkSizeLine, .chunkDataEnd, .trailerLines:
@@ -203,6 +203,12 @@ public struct HTTPRequestParser: Sendable {
             return .end(trailers: trailers)
         }
         return addField(content)
+    }
+
+    /// Copies `count` bytes of `buffer` from `start` in one go.
+    static func copy(_ buffer: UnsafeRawBufferPointer, from start: Int, count: Int) -> Data {
+        guard let base = buffer.baseAddress, count > 0 else { return Data() }
+        return Data(bytes: base + start, count: count)
     }
 
     /// Records the rejection and stops parsing.

@@ -15,8 +15,8 @@ import Foundation
 ///
 /// Backpressure: `write` returns false when the connection's queued output is above its high-water
 /// mark (or the data was not accepted); a producer should then wait with `waitUntilWritable` (which
-/// blocks; never call it from an `onClose`/`onWritable` callback's thread expecting progress there)
-/// or register `onWritable`. A stream write that would push the queue past the hard cap closes the
+/// blocks the calling thread: use it on a producer's own thread) or register `onWritable` (which
+/// never blocks). A stream write that would push the queue past the hard cap closes the
 /// connection. A responder dropped without a response answers `500` (or, mid-stream, closes the
 /// connection, so the client sees a truncated body rather than a falsely complete one).
 public final class HTTPResponder: Sendable {

@@ -69,17 +69,6 @@ public struct HTTPResponseWriter: Sendable {
         Data("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     }
 
-    /// A complete error response for a rejected request: a short text body and `Connection: close`.
-    public func rejection(_ rejection: HTTPRequestRejection, allow: String?, date: String) -> Data {
-        let body = Data("\(rejection.status.code) \(rejection.status.reasonPhrase): \(rejection.reason)\n".utf8)
-        var headers: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
-        if rejection.status == .methodNotAllowed, let allow { headers.add(name: "Allow", value: allow) }
-        var bytes = head(status: rejection.status, headers: headers, framing: .length(body.count), keepAlive: false,
-                         date: date)
-        bytes.append(body)
-        return bytes
-    }
-
     static func isFramingHeader(_ name: String) -> Bool {
         HTTPHeaders.namesMatch(name, "Content-Length") || HTTPHeaders.namesMatch(name, "Transfer-Encoding")
             || HTTPHeaders.namesMatch(name, "Connection")

@@ -13,10 +13,13 @@ public final class HTTPServer: @unchecked Sendable {
     private let handler: any HTTPHandler
     private let tlsContext: TLSContext?
     private let acceptQueue = DispatchQueue(label: "HTTPServer.accept")
+    private static let acceptQueueKey = DispatchSpecificKey<Bool>()
+    private let listenerClosed = DispatchSemaphore(value: 0)
     private let lock = NSCondition()
     // Guarded by `lock`:
     private var listener: Int32 = -1
     private var acceptSource: DispatchSourceRead?
+    private var acceptSuspended = false
     private var boundAddress: HTTPSocketAddress?
     private var channels: [ObjectIdentifier: ConnectionChannel] = [:]
     private var servingCount = 0
@@ -35,6 +38,7 @@ public final class HTTPServer: @unchecked Sendable {
         } else {
             tlsContext = nil
         }
+        acceptQueue.setSpecific(key: Self.acceptQueueKey, value: true)
     }
 
     deinit {
@@ -55,7 +59,11 @@ public final class HTTPServer: @unchecked Sendable {
         isAccepting = true
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         source.setEventHandler { [weak self] in self?.acceptPending() }
-        source.setCancelHandler { Socket.close(fd) }
+        let closed = listenerClosed
+        source.setCancelHandler {
+            Socket.close(fd)
+            closed.signal()
+        }
         acceptSource = source
         source.resume()
     }
@@ -79,15 +87,26 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Stops accepting and starts draining: the listening socket closes, idle keep-alive connections
     /// close, and busy ones close after their current response (which announces `Connection: close`).
+    /// When it returns, the listening socket is closed, so new connections are refused.
     public func stopAccepting() {
         lock.lock()
         let source = acceptSource
         acceptSource = nil
+        if let source, acceptSuspended {
+            acceptSuspended = false
+            source.resume()  // a suspended source would never run its cancel handler
+        }
         isAccepting = false
         isDraining = true
         let open = Array(channels.values)
         lock.unlock()
-        source?.cancel()
+        if let source {
+            source.cancel()
+            // The cancel handler closes the socket on acceptQueue; wait for it unless we are there.
+            if DispatchQueue.getSpecific(key: Self.acceptQueueKey) == nil {
+                _ = listenerClosed.wait(timeout: .now() + 2)
+            }
+        }
         for channel in open { channel.startDraining() }
     }
 
@@ -119,10 +138,34 @@ public final class HTTPServer: @unchecked Sendable {
             lock.lock()
             let fd = listener
             let accepting = isAccepting
+            let source = acceptSource
             lock.unlock()
-            guard accepting, let (client, peer) = Socket.accept(fd) else { return }
-            admit(client, peer: peer)
+            guard accepting else { return }
+            switch Socket.accept(fd) {
+            case .accepted(let client, let peer):
+                admit(client, peer: peer)
+            case .nonePending:
+                return
+            case .exhausted:
+                // Out of descriptors: pending connections would wake us in a busy loop; pause a moment.
+                lock.lock()
+                if let source, !acceptSuspended {
+                    acceptSuspended = true
+                    source.suspend()
+                }
+                lock.unlock()
+                acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [weak self] in self?.resumeAccepting() }
+                return
+            }
         }
+    }
+
+    private func resumeAccepting() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard acceptSuspended, let source = acceptSource else { return }
+        acceptSuspended = false
+        source.resume()
     }
 
     private func admit(_ client: Int32, peer: HTTPSocketAddress?) {

@@ -85,18 +85,30 @@ enum Socket {
     private static let socketFlags: Int32 = 0
     #endif
 
-    /// Accepts one pending connection as a non-blocking socket; nil when none is pending (or on a
-    /// transient error, which the caller treats the same).
-    static func accept(_ listener: Int32) -> (fd: Int32, peer: HTTPSocketAddress?)? {
+    /// What one `accept` call produced.
+    enum AcceptResult {
+        case accepted(fd: Int32, peer: HTTPSocketAddress?)
+        /// Nothing pending (or a connection that failed before we took it): stop for now.
+        case nonePending
+        /// Out of descriptors or memory: the caller should back off before trying again.
+        case exhausted
+    }
+
+    /// Accepts one pending connection as a non-blocking socket.
+    static func accept(_ listener: Int32) -> AcceptResult {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { systemAccept(listener, $0, &length) }
         }
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let code = errno
+            if code == EINTR || code == ECONNABORTED { return accept(listener) }
+            return code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM ? .exhausted : .nonePending
+        }
         guard setNonBlocking(fd) else {
             close(fd)
-            return nil
+            return .nonePending
         }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         #if canImport(Darwin)
@@ -105,7 +117,7 @@ enum Socket {
         #endif
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return (fd, address(from: storage))
+        return .accepted(fd: fd, peer: address(from: storage))
     }
 
     static func setNonBlocking(_ fd: Int32) -> Bool {

@@ -22,7 +22,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Repetitions; the median is reported.")
     var runs: Int = 3
 
-    @Flag(help: "Print one JSON object instead of a table.")
+    @Option(help: "Comma-separated concurrency levels (e.g. 1,4,16,32): measure the batching engine instead of the raw model.")
+    var concurrency: String?
+
+    @Option(help: "Tokens generated per request at each concurrency level (end-of-sequence ignored).")
+    var maxTokens: Int = 128
+
+    @Option(help: "Decoding mode for --concurrency: autoregressive.")
+    var decoding: String = "autoregressive"
+
+    @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
 
     func validate() throws {
@@ -32,6 +41,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let concurrency {
+            let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--concurrency takes positive integers separated by commas, e.g. 1,4,16,32")
+            }
+            guard decoding == "autoregressive" else {
+                throw CLIError("--decoding \(decoding) is not available yet: the HAMburger adapter is not wired into the engine in this build")
+            }
+            try EngineBench(modelPath: modelOptions.model, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json).run()
+            return
+        }
         let model = try CommandSupport.loadModel(modelOptions.model)
         let hp = model.hyperparameters
         guard promptTokens + decodeTokens <= hp.contextLength else {

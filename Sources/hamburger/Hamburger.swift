@@ -6,7 +6,7 @@ struct HamburgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hamburger",
         abstract: "A CPU inference server for SmolLM2 with HAMburger multi-token decoding.",
-        subcommands: [TokenizeCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self]
     )
 }
 

@@ -59,14 +59,6 @@ func gunzip(_ data: Data) -> Data? {
         #expect(head.contains("X-Evil: aSet-Cookie: b\r\n"))
     }
 
-    @Test func rejectionNamesAllowedMethods() {
-        let text = String(decoding: writer.rejection(HTTPRequestRejection(.methodNotAllowed, "no"), allow: "GET, POST", date: "D"),
-                          as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
-        #expect(text.contains("Allow: GET, POST\r\n"))
-        #expect(text.contains("Connection: close\r\n"))
-    }
-
     @Test func imfFixdate() {
         #expect(HTTPDate.format(secondsSince1970: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
         #expect(HTTPDate.format(secondsSince1970: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")

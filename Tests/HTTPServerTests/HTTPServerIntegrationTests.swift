@@ -54,6 +54,21 @@ let echoHandler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { request, res
         }
     }
 
+    @Test func largestAllowedBodyArrivesWhole() throws {
+        var body = Data(repeating: 0x5A, count: 4 * 1024 * 1024)
+        for position in stride(from: 0, to: body.count, by: 65_537) { body[position] = UInt8(truncatingIfNeeded: position) }
+        let expected = body
+        let handler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { request, responder in
+            responder.send(HTTPResponse(text: "\(request.body.count) \(request.body == expected)"))
+        }
+        try withServer(handler: handler) { server in
+            let client = try TestHTTPClient(host: "127.0.0.1", port: server.port)
+            try client.send("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n")
+            try client.send(body)
+            #expect(String(decoding: try client.readResponse().body, as: UTF8.self) == "\(body.count) true")
+        }
+    }
+
     @Test func expectContinueGetsInterimResponse() throws {
         try withServer(handler: echoHandler) { server in
             let client = try TestHTTPClient(host: "127.0.0.1", port: server.port)
@@ -182,7 +197,10 @@ let echoHandler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { request, res
             #expect(small.headers["Content-Encoding"] == nil)
             #expect(String(decoding: small.body, as: UTF8.self) == "tiny")
             try client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().headers["Content-Encoding"] == nil)
+            let identity = try client.readResponse()
+            #expect(identity.headers["Content-Encoding"] == nil)
+            #expect(identity.headers["Vary"] == "Accept-Encoding")
+            #expect(String(decoding: identity.body, as: UTF8.self) == text)
         }
     }
 }

@@ -37,6 +37,40 @@ import Testing
         }
     }
 
+    @Test func applicationFormatsRejections() throws {
+        let seen = Locked<[Int]>([])
+        let json: @Sendable (HTTPRequestRejection) -> HTTPResponse = { rejection in
+            seen.withLock { $0.append(rejection.status.code) }
+            return HTTPResponse(status: rejection.status, headers: ["Content-Type": "application/json"],
+                                body: Data("{\"error\":{\"message\":\"\(rejection.reason)\"}}".utf8))
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.limits.maxBodyBytes = 10
+        configuration.maxConnections = 1
+        try withServer(configuration, rejectionResponse: json, handler: echoHandler) { server in
+            do {
+                let first = try TestHTTPClient(host: "127.0.0.1", port: server.port)
+                try first.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n")
+                let tooLarge = try first.readResponse()
+                #expect(tooLarge.status == 413)
+                #expect(tooLarge.headers["Content-Type"] == "application/json")
+                #expect(tooLarge.headers["Connection"] == "close")
+                #expect(String(decoding: tooLarge.body, as: UTF8.self).hasPrefix("{\"error\":{\"message\":"))
+            }
+            #expect(eventually { server.openConnectionCount == 0 })
+            let holder = try TestHTTPClient(host: "127.0.0.1", port: server.port)
+            try holder.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try holder.readResponse().status == 200)
+            let refused = try TestHTTPClient(host: "127.0.0.1", port: server.port)
+            try refused.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            let unavailable = try refused.readResponse()
+            #expect(unavailable.status == 503)
+            #expect(unavailable.headers["Retry-After"] == "1")
+            #expect(unavailable.headers["Content-Type"] == "application/json")
+        }
+        #expect(seen.current == [413, 503])
+    }
+
     @Test func slowHeadersGet408() throws {
         var configuration = HTTPServerConfiguration()
         configuration.timeouts.headerTimeout = .milliseconds(300)

@@ -172,12 +172,14 @@ final class Locked<Value>: @unchecked Sendable {
 /// Starts a server on an ephemeral loopback port, runs `body`, and shuts the server down.
 func withServer(_ configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                 host: String = "127.0.0.1",
+                rejectionResponse: (@Sendable (HTTPRequestRejection) -> HTTPResponse)? = nil,
                 handler: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void,
                 _ body: (HTTPServer) throws -> Void) throws {
     var configuration = configuration
     configuration.host = host
     configuration.port = 0
-    let server = try HTTPServer(configuration: configuration, handler: HTTPClosureHandler(handler))
+    let server = try HTTPServer(configuration: configuration,
+                                handler: HTTPClosureHandler(handler, rejectionResponse: rejectionResponse))
     try server.start()
     defer { server.shutdown() }
     try body(server)

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Decoding request bodies with errors that name the offending field, and encoding responses.
+enum JSONCoding {
+    static func decode<T: Decodable>(_ type: T.Type, from body: Data) throws(APIError) -> T {
+        guard !body.isEmpty else { throw .invalidJSON("the body is empty; send a JSON object") }
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = fieldPath(context.codingPath + [key])
+            throw .invalidField(param: path, message: "'\(path)' is required.")
+        } catch let DecodingError.typeMismatch(_, context) {
+            let path = fieldPath(context.codingPath)
+            throw .invalidField(param: path, message: "'\(path)' has the wrong type: \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(_, context) {
+            let path = fieldPath(context.codingPath)
+            throw .invalidField(param: path, message: "'\(path)' must not be null.")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            let path = fieldPath(context.codingPath)
+            throw .invalidField(param: path, message: "'\(path)' is invalid: \(context.debugDescription)")
+        } catch {
+            throw .invalidJSON("expected a JSON object")
+        }
+    }
+
+    /// `messages[0].content` style path of a coding path.
+    static func fieldPath(_ path: [CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let index = key.intValue { out += "[\(index)]" } else { out += out.isEmpty ? key.stringValue : "." + key.stringValue }
+        }
+        return out.isEmpty ? "body" : out
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+}

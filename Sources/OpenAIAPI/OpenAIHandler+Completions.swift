@@ -1,0 +1,131 @@
+import Engine
+import Foundation
+import HTTPServer
+import Tokenization
+
+extension OpenAIHandler {
+    func startCompletion(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
+                         log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+        let body = try JSONCoding.decode(CompletionRequest.self, from: request.body)
+        try checkModelName(body.model)
+        let prompts: [[Int32]]
+        switch body.prompt {
+        case let .text(s): prompts = [model.tokenizer.encode(s).map(Int32.init)]
+        case let .texts(list): prompts = list.map { model.tokenizer.encode($0).map(Int32.init) }
+        case let .tokens(ids): prompts = [try checkedTokens(ids, model: model, param: "prompt")]
+        case let .tokenBatches(batches): prompts = try batches.map { ids throws(APIError) in try checkedTokens(ids, model: model, param: "prompt") }
+        }
+        guard !prompts.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must not be an empty list.") }
+        if let logprobs = body.logprobs, !(0...5).contains(logprobs) {
+            throw .invalidField(param: "logprobs", message: "'logprobs' must be between 0 and 5, got \(logprobs).")
+        }
+        let fields = body.samplingFields
+        let echo = body.echo ?? false
+        let choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs, model: model,
+                                      echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+        let options = CompletionSession.Options(flavor: .completion, stream: body.stream ?? false,
+                                                includeUsage: body.streamOptions?.includeUsage ?? false,
+                                                stops: try fields.stopStrings(), logprobs: body.logprobs, model: settings.servedModelName)
+        try run(choices: choices, options: options, idPrefix: "cmpl", model: model, responder: responder, log: log)
+    }
+
+    func startChat(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
+                   log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+        let body = try JSONCoding.decode(ChatCompletionRequest.self, from: request.body)
+        try checkModelName(body.model)
+        guard !body.messages.isEmpty else { throw .invalidField(param: "messages", message: "'messages' must contain at least one message.") }
+        for (i, m) in body.messages.enumerated() where !["system", "user", "assistant", "tool", "developer"].contains(m.role) {
+            throw .invalidField(param: "messages[\(i)].role", message: "'messages[\(i)].role' must be system, user or assistant, got '\(m.role)'.")
+        }
+        let text = model.chatTemplate.render(body.messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) },
+                                             addGenerationPrompt: true)
+        let prompt = model.tokenizer.encode(text).map(Int32.init)
+        var logprobs: Int?
+        if body.logprobs == true {
+            let top = body.topLogprobs ?? 0
+            guard (0...5).contains(top) else { throw .invalidField(param: "top_logprobs", message: "'top_logprobs' must be between 0 and 5, got \(top).") }
+            logprobs = top
+        }
+        let fields = body.samplingFields
+        // Chat without max_tokens may use the rest of the context (as OpenAI does), within what the KV cache holds.
+        let room = min(model.maxModelLength, model.engine.kvLayout.entryCapacity) - prompt.count
+        let choices = try makeChoices(prompts: [prompt], fields: fields, defaultMaxTokens: max(1, room),
+                                      logprobs: logprobs, model: model, echoTexts: nil)
+        let options = CompletionSession.Options(flavor: .chat, stream: body.stream ?? false,
+                                                includeUsage: body.streamOptions?.includeUsage ?? false,
+                                                stops: try fields.stopStrings(), logprobs: logprobs, model: settings.servedModelName)
+        try run(choices: choices, options: options, idPrefix: "chatcmpl", model: model, responder: responder, log: log)
+    }
+
+    private func checkModelName(_ name: String?) throws(APIError) {
+        if let name, name != settings.servedModelName { throw .modelNotFound(name) }
+    }
+
+    private func checkedTokens(_ ids: [Int], model: ServedModel, param: String) throws(APIError) -> [Int32] {
+        let vocab = model.tokenizer.vocabularySize
+        for id in ids where id < 0 || id >= vocab {
+            throw .invalidField(param: param, message: "'\(param)' contains token id \(id), outside the vocabulary 0..<\(vocab).")
+        }
+        return ids.map { Int32($0) }
+    }
+
+    private func makeChoices(prompts: [[Int32]], fields: SamplingFields, defaultMaxTokens: Int, logprobs: Int?,
+                             model: ServedModel, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
+        let n = try fields.choiceCount()
+        let maxTokens = try fields.maxTokenCount(default: defaultMaxTokens)
+        let decoding = try fields.decodingMode(default: settings.defaultDecoding)
+        var choices: [CompletionSession.Choice] = []
+        for (p, prompt) in prompts.enumerated() {
+            guard !prompt.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must contain at least one token.") }
+            if prompt.count + maxTokens > model.maxModelLength {
+                throw .contextLengthExceeded(maxContext: model.maxModelLength, requested: prompt.count + maxTokens,
+                                             promptTokens: prompt.count, maxTokens: maxTokens)
+            }
+            for i in 0..<n {
+                let index = p * n + i
+                let request = GenerationRequest(
+                    id: nextID("seq"), promptTokenIds: prompt, sampling: try fields.sampling(choice: index), maxTokens: maxTokens,
+                    ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs)
+                do { try model.engine.validate(request) } catch { throw APIError(error) }
+                choices.append(.init(request: request, echo: echoTexts?[p]))
+            }
+        }
+        return choices
+    }
+
+    private func run(choices: [CompletionSession.Choice], options: CompletionSession.Options, idPrefix: String, model: ServedModel,
+                     responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+        if model.engine.stats().waitingCount + choices.count > settings.maxQueuedRequests {
+            throw .overloaded(retryAfterSeconds: 1)
+        }
+        let session = CompletionSession(id: nextID(idPrefix), options: options, choices: choices, tokenizer: model.tokenizer,
+                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log)
+        do { try session.start() } catch { throw APIError(error) }
+    }
+}
+
+extension APIError {
+    /// The one mapping from engine refusals to API errors.
+    init(_ error: EngineError) {
+        switch error {
+        case let .exceedsMaxModelLength(_, prompt, maxTokens, limit):
+            self = .contextLengthExceeded(maxContext: limit, requested: prompt + maxTokens, promptTokens: prompt, maxTokens: maxTokens)
+        case .exceedsKVCapacity:
+            self = .invalidField(param: "max_tokens", message: error.description)
+        case let .invalidSamplingParameter(name, _, _):
+            self = .invalidField(param: name, message: error.description)
+        case .invalidLogprobs:
+            self = .invalidField(param: "logprobs", message: error.description)
+        case .invalidMaxTokens:
+            self = .invalidField(param: "max_tokens", message: error.description)
+        case .emptyPrompt, .tokenOutOfRange:
+            self = .invalidField(param: "prompt", message: error.description)
+        case .decodingModeUnavailable:
+            self = .invalidField(param: "decoding", message: error.description)
+        case .engineStopped:
+            self = .unavailable("The server is shutting down and takes no new requests.")
+        case .duplicateRequestId, .invalidConfiguration:
+            self = .internalError(error.description)
+        }
+    }
+}
