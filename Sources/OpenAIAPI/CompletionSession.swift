@@ -127,7 +127,7 @@ final class CompletionSession: Sendable {
                 sendChunk(index: index, text: delta, logprobs: newLogprobs, finishReason: nil)
             }
             if stopped {
-                engine.cancel(choices[index].request.id)
+                engine.cancel(choices[index].request.id, reason: .stop)
                 if options.stream { sendChunk(index: index, text: "", logprobs: [], finishReason: "stop") }
                 metrics.requestFinished(reason: "stop")
                 finishIfAllDone()
