@@ -62,22 +62,26 @@ void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, c
 typedef struct {
     ck_bf16args args;
     ck_path path;
+    int columns_per_task;
 } ck_bf16job;
 
-static void ck_bf16job_run(void *context, int index, int threads) {
+static void ck_bf16job_run(void *context, int task, int thread) {
+    (void)thread;
     const ck_bf16job *job = (const ck_bf16job *)context;
-    int begin, end;
-    ck_split(job->args.N, 16, index, threads, &begin, &end);
+    int begin = task * job->columns_per_task;
+    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
     if (begin < end) ck_bf16_dispatch(&job->args, begin, end, job->path);
 }
 
 void ck_bf16_matmul(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N, int K,
                     ck_path path, ck_pool *pool) {
     if (M <= 0 || N <= 0 || K <= 0) return;
-    ck_bf16job job = {{y, ldy, x, ldx, w, M, N, K}, ck_resolve_path(path, CK_KIND_BF16)};
-    if (ck_pool_thread_count(pool) <= 1 || N < 32) {
+    int threads = ck_pool_thread_count(pool);
+    ck_bf16job job = {{y, ldy, x, ldx, w, M, N, K}, ck_resolve_path(path, CK_KIND_BF16), ck_task_columns(N, 16, threads)};
+    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
+    if (threads <= 1 || tasks <= 1) {
         ck_bf16_dispatch(&job.args, 0, N, job.path);
         return;
     }
-    ck_pool_run(pool, ck_bf16job_run, &job);
+    ck_pool_run(pool, tasks, ck_bf16job_run, &job);
 }

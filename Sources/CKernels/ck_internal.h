@@ -88,12 +88,13 @@ void ck_f32_to_bf16_avx512(uint16_t *out, const float *in, size_t count);
 /// of this many rows so their int8 blocks stay in L1/L2 while W streams past).
 #define CK_M_BLOCK 64
 
-/// The [begin, end) share of `count` items, in units of `granule`, for thread `index` of `threads`.
-static inline void ck_split(int count, int granule, int index, int threads, int *begin, int *end) {
-    int units = (count + granule - 1) / granule;
-    int lo = (int)((long long)units * index / threads) * granule;
-    int hi = (int)((long long)units * (index + 1) / threads) * granule;
-    *begin = lo < count ? lo : count;
-    *end = hi < count ? hi : count;
+/// Output columns per pool task when `count` columns are split over `threads`: a multiple of `granule`
+/// (whole register tiles), about 8 tasks per thread so a thread the OS delays holds up little work.
+static inline int ck_task_columns(int count, int granule, int threads) {
+    int tasks = threads * 8;
+    int per = (count + tasks - 1) / tasks;
+    per = (per + granule - 1) / granule * granule;
+    return per < granule ? granule : per;
 }
+
 #endif

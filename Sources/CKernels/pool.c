@@ -1,6 +1,8 @@
-// A persistent worker-thread pool: T-1 pthreads created once; the caller is worker 0. A job is
-// published by bumping a generation counter; idle workers spin on it for a short while (so the many
-// small products of one forward pass cost no wake-ups), then sleep on a condition variable.
+// A persistent worker-thread pool. T-1 pthreads are created once; the caller is thread 0. A job is a
+// number of tasks; the caller and the workers claim tasks one at a time from a shared counter, so a
+// worker the OS has not scheduled (the machine is shared) just misses the job instead of holding it
+// up. Idle workers spin for a short while (the many small products of one forward pass then cost no
+// wake-ups), then sleep on a condition variable.
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
 #endif
@@ -18,6 +20,19 @@
 #define CK_PAUSE() ((void)0)
 #endif
 
+// The claim word packs the job's generation (24 bits), its task count (20 bits) and the next unclaimed
+// task (20 bits), so one compare-and-swap both checks that the job is still current and claims a task.
+#define CK_TASK_BITS 20
+#define CK_TASK_MASK ((1ull << CK_TASK_BITS) - 1)
+#define CK_GEN_MASK ((1ull << 24) - 1)
+
+static inline uint64_t ck_pack(uint64_t gen, uint64_t total, uint64_t next) {
+    return (gen & CK_GEN_MASK) << (2 * CK_TASK_BITS) | total << CK_TASK_BITS | next;
+}
+static inline unsigned ck_gen(uint64_t word) { return (unsigned)(word >> (2 * CK_TASK_BITS)); }
+static inline unsigned ck_total(uint64_t word) { return (unsigned)((word >> CK_TASK_BITS) & CK_TASK_MASK); }
+static inline unsigned ck_next(uint64_t word) { return (unsigned)(word & CK_TASK_MASK); }
+
 struct ck_pool {
     int threads;
     long long spin_ns;
@@ -26,12 +41,13 @@ struct ck_pool {
     pthread_mutex_t run_lock;    // one job at a time
     pthread_mutex_t sleep_lock;  // guards the condition variable only
     pthread_cond_t wake;
-    atomic_uint generation;      // bumped once per job (and once at stop)
+    _Atomic uint64_t claim;      // generation | task count | next task
     atomic_int sleepers;         // workers inside (or about to enter) pthread_cond_wait
-    atomic_int pending;          // workers that have not finished the current job
+    atomic_int done;             // tasks of the current job finished
     atomic_int stop;
-    ck_pool_fn fn;               // the current job; written before `generation` is bumped
+    ck_pool_fn fn;               // the current job; written before `claim` is published
     void *context;
+    int base;                    // task index of the current round's task 0
 };
 
 typedef struct {
@@ -45,19 +61,34 @@ static long long ck_now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/// Returns the first generation different from `seen` (or any value once `stop` is set).
+/// Claims and runs tasks of generation `gen` until none are left (or a newer job replaced it).
+static void ck_run_tasks(ck_pool *p, unsigned gen, int thread) {
+    uint64_t word = atomic_load_explicit(&p->claim, memory_order_acquire);
+    for (;;) {
+        if (ck_gen(word) != gen || ck_next(word) >= ck_total(word)) return;
+        if (atomic_compare_exchange_weak_explicit(&p->claim, &word, word + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            // The job cannot finish before this task does, so fn and context are still its own.
+            p->fn(p->context, p->base + (int)ck_next(word), thread);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+            word = atomic_load_explicit(&p->claim, memory_order_acquire);
+        }
+    }
+}
+
+/// Returns the generation of the first job published after generation `seen` (any value once stopping).
 static unsigned ck_wait_for_job(ck_pool *p, unsigned seen) {
     long long start = ck_now_ns();
     for (unsigned spins = 1;; spins++) {
-        unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        unsigned g = ck_gen(atomic_load_explicit(&p->claim, memory_order_acquire));
         if (g != seen || atomic_load_explicit(&p->stop, memory_order_relaxed)) return g;
         CK_PAUSE();
         if ((spins & 31) == 0 && ck_now_ns() - start > p->spin_ns) break;
     }
     pthread_mutex_lock(&p->sleep_lock);
-    atomic_fetch_add(&p->sleepers, 1);  // seq_cst: pairs with the publisher's bump-then-check
+    atomic_fetch_add(&p->sleepers, 1);  // seq_cst: pairs with the publisher's store-then-check
     unsigned g;
-    while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop)) {
+    while ((g = ck_gen(atomic_load(&p->claim))) == seen && !atomic_load(&p->stop)) {
         pthread_cond_wait(&p->wake, &p->sleep_lock);
     }
     atomic_fetch_sub(&p->sleepers, 1);
@@ -74,8 +105,7 @@ static void *ck_worker_main(void *raw) {
     for (;;) {
         seen = ck_wait_for_job(p, seen);
         if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
-        p->fn(p->context, index, p->threads);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        ck_run_tasks(p, seen, index);
     }
     return NULL;
 }
@@ -92,20 +122,13 @@ int ck_cpu_count(void) {
     return online > 0 ? (int)online : 1;
 }
 
-/// Publishes a job (or the stop signal) to the workers.
-static void ck_publish(ck_pool *p) {
-    atomic_fetch_add(&p->generation, 1);  // seq_cst: pairs with the sleeper's count-then-check
-    if (atomic_load(&p->sleepers) > 0) {
+/// Wakes sleeping workers after `claim` changed.
+static void ck_wake_sleepers(ck_pool *p) {
+    if (atomic_load(&p->sleepers) > 0) {  // seq_cst: pairs with the sleeper's count-then-check
         pthread_mutex_lock(&p->sleep_lock);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->sleep_lock);
     }
-}
-
-static void ck_pool_stop(ck_pool *p) {
-    atomic_store(&p->stop, 1);
-    ck_publish(p);
-    for (int i = 0; i < p->started; i++) pthread_join(p->workers[i], NULL);
 }
 
 ck_pool *ck_pool_create(int thread_count, int spin_microseconds) {
@@ -118,9 +141,9 @@ ck_pool *ck_pool_create(int thread_count, int spin_microseconds) {
     pthread_mutex_init(&p->run_lock, NULL);
     pthread_mutex_init(&p->sleep_lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    atomic_init(&p->generation, 0);
+    atomic_init(&p->claim, 0);
     atomic_init(&p->sleepers, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->done, 0);
     atomic_init(&p->stop, 0);
     if (thread_count > 1) {
         p->workers = (pthread_t *)calloc((size_t)thread_count - 1, sizeof(pthread_t));
@@ -149,7 +172,12 @@ ck_pool *ck_pool_create(int thread_count, int spin_microseconds) {
 
 void ck_pool_destroy(ck_pool *pool) {
     if (!pool) return;
-    ck_pool_stop(pool);
+    atomic_store(&pool->stop, 1);
+    // A new generation with no tasks: spinning workers see it, sleeping ones are woken.
+    uint64_t word = atomic_load(&pool->claim);
+    atomic_store(&pool->claim, ck_pack(ck_gen(word) + 1u, 0, 0));
+    ck_wake_sleepers(pool);
+    for (int i = 0; i < pool->started; i++) pthread_join(pool->workers[i], NULL);
     free(pool->workers);
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->sleep_lock);
@@ -159,20 +187,29 @@ void ck_pool_destroy(ck_pool *pool) {
 
 int ck_pool_thread_count(const ck_pool *pool) { return pool ? pool->threads : 1; }
 
-void ck_pool_run(ck_pool *pool, ck_pool_fn fn, void *context) {
-    if (!pool || pool->threads <= 1) {
-        fn(context, 0, 1);
+void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context) {
+    if (task_count <= 0) return;
+    if (!pool || pool->threads <= 1 || task_count == 1) {
+        for (int t = 0; t < task_count; t++) fn(context, t, 0);
         return;
     }
     pthread_mutex_lock(&pool->run_lock);
     pool->fn = fn;
     pool->context = context;
-    atomic_store_explicit(&pool->pending, pool->threads - 1, memory_order_relaxed);
-    ck_publish(pool);
-    fn(context, 0, pool->threads);
-    for (unsigned spins = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) != 0; spins++) {
-        CK_PAUSE();
-        if ((spins & 1023) == 0) sched_yield();  // a worker may have been preempted on a busy machine
+    // The claim word counts at most CK_TASK_MASK tasks: larger jobs run in rounds.
+    for (int base = 0; base < task_count; base += (int)CK_TASK_MASK) {
+        int count = task_count - base < (int)CK_TASK_MASK ? task_count - base : (int)CK_TASK_MASK;
+        pool->base = base;
+        atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+        uint64_t word = atomic_load_explicit(&pool->claim, memory_order_relaxed);
+        unsigned gen = (ck_gen(word) + 1u) & (unsigned)CK_GEN_MASK;
+        atomic_store(&pool->claim, ck_pack(gen, (uint64_t)count, 0));  // seq_cst publish
+        ck_wake_sleepers(pool);
+        ck_run_tasks(pool, gen, 0);
+        for (unsigned spins = 1; atomic_load_explicit(&pool->done, memory_order_acquire) != count; spins++) {
+            CK_PAUSE();
+            if ((spins & 1023) == 0) sched_yield();  // a worker may have been preempted mid-task
+        }
     }
     pthread_mutex_unlock(&pool->run_lock);
 }

@@ -85,26 +85,30 @@ void ck_qmatmul_range(float *y, size_t ldy, const int8_t *qs, const float *d, co
 typedef struct {
     ck_qargs args;
     ck_path path;
+    int columns_per_task;
 } ck_qjob;
 
-/// Columns are handed out in groups of 16 so every thread's share starts on a whole register tile.
+/// Columns are handed out in multiples of 16 so every task starts on a whole register tile.
 #define CK_N_GRANULE 16
 
-static void ck_qjob_run(void *context, int index, int threads) {
+static void ck_qjob_run(void *context, int task, int thread) {
+    (void)thread;
     const ck_qjob *job = (const ck_qjob *)context;
-    int begin, end;
-    ck_split(job->args.N, CK_N_GRANULE, index, threads, &begin, &end);
+    int begin = task * job->columns_per_task;
+    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
     if (begin < end) ck_qmatmul_dispatch(&job->args, begin, end, job->path);
 }
 
 void ck_qmatmul(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
                 ck_qformat format, int M, int N, int K, ck_path path, ck_pool *pool) {
     if (!ck_qargs_valid(M, N, K, format)) return;
+    int threads = ck_pool_thread_count(pool);
     ck_qjob job = {{y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K},
-                   ck_resolve_path(path, CK_KIND_QUANTIZED)};
-    if (ck_pool_thread_count(pool) <= 1 || N < 2 * CK_N_GRANULE) {
+                   ck_resolve_path(path, CK_KIND_QUANTIZED), ck_task_columns(N, CK_N_GRANULE, threads)};
+    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
+    if (threads <= 1 || tasks <= 1) {
         ck_qmatmul_dispatch(&job.args, 0, N, job.path);
         return;
     }
-    ck_pool_run(pool, ck_qjob_run, &job);
+    ck_pool_run(pool, tasks, ck_qjob_run, &job);
 }

@@ -1,7 +1,9 @@
 import CKernels
 
 /// A persistent pool of worker threads that kernels split their output rows over. The threads start
-/// once, in `init`; the calling thread is worker 0, so a pool of T threads owns T-1 pthreads. Between
+/// once, in `init`; the calling thread is worker 0, so a pool of T threads owns T-1 pthreads. A job is a
+/// number of tasks the threads claim one by one, so a worker the OS has not scheduled on this shared
+/// machine just runs fewer tasks instead of holding the job up. Between
 /// jobs, workers spin for `spinMicroseconds` (so the hundreds of small products of one forward pass
 /// cost no wake-ups) and then sleep on a condition variable (so an idle server burns no CPU).
 ///
@@ -33,22 +35,29 @@ public final class ThreadPool: @unchecked Sendable {
         ck_pool_destroy(handle)
     }
 
-    /// Runs `body(threadIndex, threadCount)` once on every thread of the pool, at the same time, and
-    /// returns when all calls have returned. `body` must only write data no other call touches (split
-    /// the work by `threadIndex`).
-    public func run(_ body: (_ threadIndex: Int, _ threadCount: Int) -> Void) {
+    /// Runs `body(task, thread)` for every task in 0..<taskCount across the pool's threads (`thread` is
+    /// 0 for the caller, up to threadCount - 1) and returns when all calls have returned. Threads claim
+    /// tasks one at a time, so calls run concurrently: each task must write only its own data (per-thread
+    /// scratch may be indexed by `thread`).
+    public func run(taskCount: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+        guard taskCount > 0 else { return }
         withoutActuallyEscaping(body) { escapable in
-            var job = Job(body: escapable)
-            withUnsafeMutablePointer(to: &job) { pointer in
-                ck_pool_run(handle, { context, index, count in
-                    guard let context else { return }
-                    context.assumingMemoryBound(to: Job.self).pointee.body(Int(index), Int(count))
-                }, pointer)
+            // The C pool counts tasks in Int32: larger jobs run in rounds.
+            let roundSize = Int(Int32.max)
+            for base in stride(from: 0, to: taskCount, by: roundSize) {
+                var job = Job(body: escapable, base: base)
+                withUnsafeMutablePointer(to: &job) { pointer in
+                    ck_pool_run(handle, Int32(min(roundSize, taskCount - base)), { context, task, thread in
+                        guard let job = context?.assumingMemoryBound(to: Job.self) else { return }
+                        job.pointee.body(job.pointee.base + Int(task), Int(thread))
+                    }, pointer)
+                }
             }
         }
     }
 
     private struct Job {
         let body: (Int, Int) -> Void
+        let base: Int
     }
 }

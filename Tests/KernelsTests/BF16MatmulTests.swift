@@ -63,39 +63,66 @@ final class BF16MatmulTests: XCTestCase {
         try checkPath(.avx512)
     }
 
-    private func checkPath(_ path: KernelPath) throws {
+    /// One shape with its data and references, computed once and shared by the path tests.
+    struct Fixture: Sendable {
+        let shape: (m: Int, n: Int, k: Int)
+        let weightBits: [UInt16]
+        let x: [Float]
+        let bf16Reference: [Double]
+        let tightTolerance: [Double]
+        let floatReference: [Double]
+        let looseTolerance: [Double]
+    }
+
+    static let fixtures: [Fixture] = {
         var random = TestRandom(seed: 29)
         let ns = [1, 7, 33, 577], ks = [1, 31, 64, 576, 1536], ms = [1, 3, 16, 37]
         var shapes: [(m: Int, n: Int, k: Int)] = []
         for (i, n) in ns.enumerated() {
             for (j, k) in ks.enumerated() { shapes.append((ms[(i + j) % 4], n, k)) }
         }
-        shapes.append((70, 9, 40))
-        for shape in shapes {
+        shapes.append((70, 9, 40))  // crosses the 64-row block
+        return shapes.map { shape in
             let w = (0..<(shape.n * shape.k)).map { _ in random.uniform(-0.1, 0.1) }
             let x = random.activations(count: shape.m * shape.k)
-            let wBits = try bf16Bits(w)
+            // The scalar conversion: every path gives the same bits (testEveryConversionPathGivesIdenticalBits).
+            let wBits = scalarBits(w), xBits = scalarBits(x)
+            let wRounded = wBits.map(float), xRounded = xBits.map(float)
+            let exact = QuantizedReference.matmul(xRounded, wRounded, rows: shape.m, outputs: shape.n, columns: shape.k)
+            let original = QuantizedReference.matmul(x, wRounded, rows: shape.m, outputs: shape.n, columns: shape.k)
+            return Fixture(shape: shape, weightBits: wBits, x: x, bf16Reference: exact.values,
+                           tightTolerance: exact.magnitudes.map { 1e-5 * $0 + 1e-6 }, floatReference: original.values,
+                           looseTolerance: original.magnitudes.map { 0.00390625 * $0 + 1e-6 })
+        }
+    }()
+
+    private static func scalarBits(_ values: [Float]) -> [UInt16] {
+        var bits = [UInt16](repeating: 0, count: values.count)
+        try! bits.withUnsafeMutableBufferPointer { out in
+            try values.withUnsafeBufferPointer { try convertToBF16(output: out, input: $0, path: .scalar) }
+        }
+        return bits
+    }
+
+    private func checkPath(_ path: KernelPath) throws {
+        for f in Self.fixtures {
+            let shape = f.shape
             let input = try BF16Activations(rowCapacity: shape.m, columnCount: shape.k)
-            try x.withUnsafeBufferPointer { try convertToBF16(output: input, input: $0, rowCount: shape.m, path: path) }
+            try f.x.withUnsafeBufferPointer { try convertToBF16(output: input, input: $0, rowCount: shape.m, path: path) }
             var y = [Float](repeating: .nan, count: shape.m * shape.n)
-            try wBits.withUnsafeBufferPointer { bits in
+            try f.weightBits.withUnsafeBufferPointer { bits in
                 let matrix = try BF16Matrix(rowCount: shape.n, columnCount: shape.k, elements: bits)
                 try y.withUnsafeMutableBufferPointer { try bf16Matmul(output: $0, input: input, weights: matrix, path: path) }
             }
-            let wRounded = wBits.map(Self.float)
-            let xRounded = (0..<shape.m).flatMap { Array(input.values(row: $0)) }.map(Self.float)
-            let exact = QuantizedReference.matmul(xRounded, wRounded, rows: shape.m, outputs: shape.n, columns: shape.k)
-            let original = QuantizedReference.matmul(x, wRounded, rows: shape.m, outputs: shape.n, columns: shape.k)
             var failures = 0
             for i in y.indices where failures < 5 {
-                let tight = 1e-5 * exact.magnitudes[i] + 1e-6
-                let loose = 0.00390625 * original.magnitudes[i] + 1e-6
-                let tightError = abs(Double(y[i]) - exact.values[i]), looseError = abs(Double(y[i]) - original.values[i])
-                if !(tightError <= tight) || !(looseError <= loose) {
+                let tightError = abs(Double(y[i]) - f.bf16Reference[i])
+                let looseError = abs(Double(y[i]) - f.floatReference[i])
+                if !(tightError <= f.tightTolerance[i]) || !(looseError <= f.looseTolerance[i]) {
                     failures += 1
                     XCTFail("\(path) M=\(shape.m) N=\(shape.n) K=\(shape.k) y[\(i)] = \(y[i]); bf16 reference "
-                        + "\(exact.values[i]) (error \(tightError), allowed \(tight)); float reference "
-                        + "\(original.values[i]) (error \(looseError), allowed \(loose))")
+                        + "\(f.bf16Reference[i]) (error \(tightError), allowed \(f.tightTolerance[i])); float reference "
+                        + "\(f.floatReference[i]) (error \(looseError), allowed \(f.looseTolerance[i]))")
                 }
             }
         }

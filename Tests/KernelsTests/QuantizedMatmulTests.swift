@@ -39,14 +39,60 @@ final class QuantizedMatmulTests: XCTestCase {
         XCTAssertTrue(KernelPath.best(for: .bf16).isSupported(for: .bf16))
     }
 
-    private func checkPath(_ path: KernelPath) throws {
+    /// One format and shape with its data and references, computed once and shared by the path tests.
+    struct Fixture: Sendable {
+        let format: QuantizedFormat
+        let shape: (m: Int, n: Int, k: Int)
+        let blocks: [UInt8]
+        let x: [Float]
+        /// The product with the int8-rounded input, and the tight tolerance for each element.
+        let quantizedReference: [Double]
+        let tightTolerance: [Double]
+        /// The product with the float input, and the loose tolerance for each element.
+        let floatReference: [Double]
+        let looseTolerance: [Double]
+    }
+
+    static let fixtures: [Fixture] = {
         var random = TestRandom(seed: 7)
+        var fixtures: [Fixture] = []
         for format in QuantizedFormat.allCases {
-            for shape in Self.shapes {
+            for shape in shapes {
                 let blocks = QuantizedReference.makeBlocks(format, rows: shape.n, columns: shape.k, random: &random)
                 let x = random.activations(count: shape.m * shape.k)
-                let y = try run(format, blocks, x, shape, path: path)
-                try check(y, format, blocks, x, shape, label: "\(format) \(path) M=\(shape.m) N=\(shape.n) K=\(shape.k)")
+                let w = QuantizedReference.dequantize(format, blocks, rows: shape.n, columns: shape.k)
+                // The scalar quantizer: every path gives the same bits (QuantizedActivationsTests).
+                let activations = try! QuantizedActivations(rowCapacity: shape.m, columnCount: shape.k)
+                try! x.withUnsafeBufferPointer {
+                    try quantizeActivations(output: activations, input: $0, rowCount: shape.m, path: .scalar)
+                }
+                let xq = QuantizedReference.dequantized(activations)
+                let quantized = QuantizedReference.matmul(xq, w, rows: shape.m, outputs: shape.n, columns: shape.k)
+                let float = QuantizedReference.matmul(x, w, rows: shape.m, outputs: shape.n, columns: shape.k)
+                let bound = QuantizedReference.quantizationBound(x, w, rows: shape.m, outputs: shape.n, columns: shape.k)
+                fixtures.append(Fixture(
+                    format: format, shape: shape, blocks: blocks, x: x, quantizedReference: quantized.values,
+                    tightTolerance: quantized.magnitudes.map { 1e-5 * $0 + 1e-6 }, floatReference: float.values,
+                    looseTolerance: zip(bound, float.magnitudes).map { 1.01 * $0 + 1e-5 * $1 + 1e-6 }))
+            }
+        }
+        return fixtures
+    }()
+
+    private func checkPath(_ path: KernelPath) throws {
+        for f in Self.fixtures {
+            let y = try run(f.format, f.blocks, f.x, f.shape, path: path)
+            var failures = 0
+            for i in y.indices where failures < 5 {
+                let tightError = abs(Double(y[i]) - f.quantizedReference[i])
+                let looseError = abs(Double(y[i]) - f.floatReference[i])
+                if !(tightError <= f.tightTolerance[i]) || !(looseError <= f.looseTolerance[i]) {
+                    failures += 1
+                    XCTFail("\(f.format) \(path) M=\(f.shape.m) N=\(f.shape.n) K=\(f.shape.k) y[\(i / f.shape.n)][\(i % f.shape.n)] = "
+                        + "\(y[i]); int8-input reference \(f.quantizedReference[i]) (error \(tightError), allowed "
+                        + "\(f.tightTolerance[i])); float reference \(f.floatReference[i]) (error \(looseError), "
+                        + "allowed \(f.looseTolerance[i]))")
+                }
             }
         }
     }
@@ -65,30 +111,6 @@ final class QuantizedMatmulTests: XCTestCase {
             }
         }
         return y
-    }
-
-    private func check(_ y: [Float], _ format: QuantizedFormat, _ blocks: [UInt8], _ x: [Float],
-                       _ shape: (m: Int, n: Int, k: Int), label: String) throws {
-        let w = QuantizedReference.dequantize(format, blocks, rows: shape.n, columns: shape.k)
-        let activations = try QuantizedActivations(rowCapacity: shape.m, columnCount: shape.k)
-        try x.withUnsafeBufferPointer { try quantizeActivations(output: activations, input: $0, rowCount: shape.m, path: .scalar) }
-        let xq = QuantizedReference.dequantized(activations)
-        let quantizedRef = QuantizedReference.matmul(xq, w, rows: shape.m, outputs: shape.n, columns: shape.k)
-        let floatRef = QuantizedReference.matmul(x, w, rows: shape.m, outputs: shape.n, columns: shape.k)
-        let bound = QuantizedReference.quantizationBound(x, w, rows: shape.m, outputs: shape.n, columns: shape.k)
-        var failures = 0
-        for i in y.indices where failures < 5 {
-            let tight = 1e-5 * quantizedRef.magnitudes[i] + 1e-6
-            let loose = 1.01 * bound[i] + 1e-5 * floatRef.magnitudes[i] + 1e-6
-            let tightError = abs(Double(y[i]) - quantizedRef.values[i])
-            let looseError = abs(Double(y[i]) - floatRef.values[i])
-            if !(tightError <= tight) || !(looseError <= loose) {
-                failures += 1
-                XCTFail("\(label) y[\(i / shape.n)][\(i % shape.n)] = \(y[i]); int8-input reference "
-                    + "\(quantizedRef.values[i]) (error \(tightError), allowed \(tight)); float reference "
-                    + "\(floatRef.values[i]) (error \(looseError), allowed \(loose))")
-            }
-        }
     }
 
     func testOutputRowStrideWritesOnlyItsColumns() throws {

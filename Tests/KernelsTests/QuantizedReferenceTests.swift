@@ -130,15 +130,21 @@ enum QuantizedReference {
     /// The most int8 rounding of x can move y[m][n]: sum_k |w[n][k]| * amax(block of x[m][k]) / 254.
     static func quantizationBound(_ x: [Float], _ w: [Float], rows: Int, outputs: Int, columns: Int) -> [Double] {
         var bound = [Double](repeating: 0, count: rows * outputs)
-        for m in 0..<rows {
-            var halfStep = [Double](repeating: 0, count: columns / 32)
-            for b in 0..<(columns / 32) {
-                halfStep[b] = Double((0..<32).map { abs(x[m * columns + b * 32 + $0]) }.max() ?? 0) / 254
-            }
-            for n in 0..<outputs {
-                var sum = 0.0
-                for k in 0..<columns { sum += Double(abs(w[n * columns + k])) * halfStep[k / 32] }
-                bound[m * outputs + n] = sum
+        x.withUnsafeBufferPointer { x in
+            w.withUnsafeBufferPointer { w in
+                var halfStep = [Double](repeating: 0, count: columns)
+                for m in 0..<rows {
+                    for b in 0..<(columns / 32) {
+                        var amax: Float = 0
+                        for i in 0..<32 { amax = max(amax, abs(x[m * columns + b * 32 + i])) }
+                        for i in 0..<32 { halfStep[b * 32 + i] = Double(amax) / 254 }
+                    }
+                    for n in 0..<outputs {
+                        var sum = 0.0
+                        for k in 0..<columns { sum += Double(abs(w[n * columns + k])) * halfStep[k] }
+                        bound[m * outputs + n] = sum
+                    }
+                }
             }
         }
         return bound

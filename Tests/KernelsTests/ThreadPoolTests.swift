@@ -5,32 +5,40 @@ import XCTest
 /// `ThreadPool`: every thread runs each job exactly once, sleeping workers wake up, and splitting a
 /// product over threads gives the same bits as one thread.
 final class ThreadPoolTests: XCTestCase {
-    func testEveryThreadRunsEachJobOnce() throws {
+    func testEveryTaskRunsExactlyOnce() throws {
         for threads in [1, 2, 3, 5] {
             let pool = try ThreadPool(threadCount: threads)
             XCTAssertEqual(pool.threadCount, threads)
-            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
-            defer { counts.deallocate() }
-            counts.initialize(repeating: 0)
-            for _ in 0..<2000 {
-                pool.run { index, count in
-                    precondition(count == threads)
-                    counts[index] += 1  // each thread writes only its own slot
+            for taskCount in [1, 2, 7, 100] {
+                let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: taskCount)
+                let threadSeen = UnsafeMutableBufferPointer<Int>.allocate(capacity: taskCount)
+                defer {
+                    runs.deallocate()
+                    threadSeen.deallocate()
                 }
+                runs.initialize(repeating: 0)
+                threadSeen.initialize(repeating: -1)
+                for _ in 0..<300 {
+                    pool.run(taskCount: taskCount) { task, thread in
+                        runs[task] += 1  // each task writes only its own slot
+                        threadSeen[task] = thread
+                    }
+                }
+                XCTAssertEqual(Array(runs), [Int](repeating: 300, count: taskCount), "\(threads) threads, \(taskCount) tasks")
+                XCTAssertTrue(threadSeen.allSatisfy { (0..<threads).contains($0) }, "thread indices in range")
             }
-            XCTAssertEqual(Array(counts), [Int](repeating: 2000, count: threads), "\(threads) threads")
         }
     }
 
     func testSleepingWorkersWakeForTheNextJob() throws {
         let pool = try ThreadPool(threadCount: 3, spinMicroseconds: 0)
-        let seen = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+        let seen = UnsafeMutableBufferPointer<Int>.allocate(capacity: 12)
         defer { seen.deallocate() }
         seen.initialize(repeating: 0)
         for round in 1...5 {
             usleep(20_000)  // long past the spin: the workers are asleep
-            pool.run { index, _ in seen[index] = round }
-            XCTAssertEqual(Array(seen), [round, round, round])
+            pool.run(taskCount: 12) { task, _ in seen[task] = round }
+            XCTAssertEqual(Array(seen), [Int](repeating: round, count: 12))
         }
     }
 

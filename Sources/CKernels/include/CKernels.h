@@ -67,12 +67,15 @@ void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t 
 
 // MARK: - Thread pool
 
-/// A persistent pool of worker threads. The calling thread is worker 0, so a pool of T threads starts
-/// T-1 pthreads once; they spin briefly after each job, then sleep on a condition variable.
+/// A persistent pool of worker threads. The calling thread is thread 0, so a pool of T threads starts
+/// T-1 pthreads once. A job is a number of tasks that the threads claim one at a time, so a thread the
+/// OS has not scheduled simply runs fewer of them. Idle workers spin briefly after each job, then sleep
+/// on a condition variable.
 typedef struct ck_pool ck_pool;
 
-/// A job body: called once on each of `thread_count` threads with its `thread_index` in 0..<thread_count.
-typedef void (*ck_pool_fn)(void *context, int thread_index, int thread_count);
+/// A job body: called once for each task in 0..<task_count, on thread `thread` (0 is the caller) of the
+/// pool; calls for different tasks may run at the same time.
+typedef void (*ck_pool_fn)(void *context, int task, int thread);
 
 /// Creates a pool of `thread_count` threads (<= 0: one per CPU this process may run on). Idle workers
 /// spin `spin_microseconds` (< 0: default 100) before sleeping. NULL when a thread cannot be created.
@@ -81,9 +84,9 @@ ck_pool *ck_pool_create(int thread_count, int spin_microseconds);
 void ck_pool_destroy(ck_pool *pool);
 /// Threads in the pool (including the caller's); 1 for NULL.
 int ck_pool_thread_count(const ck_pool *pool);
-/// Runs `fn` on every thread of the pool and returns when all are done. Calls from several threads are
-/// serialized. With a NULL pool, runs `fn(context, 0, 1)` inline.
-void ck_pool_run(ck_pool *pool, ck_pool_fn fn, void *context);
+/// Runs `fn` for every task in 0..<task_count across the pool and returns when all have returned.
+/// Calls from several threads are serialized. With a NULL pool, runs every task inline as thread 0.
+void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context);
 /// CPUs this process may run on (sched affinity), at least 1.
 int ck_cpu_count(void);
 
@@ -91,8 +94,8 @@ int ck_cpu_count(void);
 
 /// y[m*ldy + n] = sum_k x[m][k] * W[n][k] for m < M, n < N, with x given as int8 blocks from
 /// `ck_quantize_rows_q8` (qs, d, s for M rows of K) and W as N rows of K/32 blocks of `format`
-/// (row n starts at byte n*(K/32)*block_bytes). K must be a multiple of 32. Work is split over N across
-/// `pool` (NULL: the calling thread only); the result does not depend on the thread count.
+/// (row n starts at byte n*(K/32)*block_bytes). K must be a multiple of 32. Work is split over N in
+/// tasks across `pool` (NULL: the calling thread only); the result does not depend on the thread count.
 void ck_qmatmul(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
                 ck_qformat format, int M, int N, int K, ck_path path, ck_pool *pool);
 
