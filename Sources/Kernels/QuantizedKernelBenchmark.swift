@@ -39,7 +39,7 @@ public enum QuantizedKernelBenchmark {
         public var weightGigabytesPerSecond: Double
 
         public var description: String {
-            func tenths(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }
+            func tenths(_ value: Double) -> String { "\(Double(Int(value * 10 + 0.5)) / 10)" }  // values are >= 0
             return "\(benchmarkCase) threads=\(threadCount) \(path): \(tenths(secondsPerCall * 1e6)) us, "
                 + "\(tenths(gigaflopsPerSecond)) GFLOP/s, \(tenths(weightGigabytesPerSecond)) GB/s of weights"
         }
