@@ -128,6 +128,31 @@ final class BF16MatmulTests: XCTestCase {
         }
     }
 
+    /// A row's result does not depend on which other rows share the batch.
+    func testRowsDoNotDependOnTheBatch() throws {
+        var random = TestRandom(seed: 31)
+        let m = 11, n = 13, k = 100
+        let wBits = Self.scalarBits((0..<(n * k)).map { _ in random.uniform(-0.1, 0.1) })
+        let x = random.activations(count: m * k)
+        for path in [KernelPath.scalar, .avx2, .avx512] where path.isSupported(for: .bf16) {
+            func product(_ rows: [Float], _ rowCount: Int) throws -> [Float] {
+                let input = try BF16Activations(rowCapacity: rowCount, columnCount: k)
+                try rows.withUnsafeBufferPointer { try convertToBF16(output: input, input: $0, rowCount: rowCount, path: path) }
+                var y = [Float](repeating: .nan, count: rowCount * n)
+                try wBits.withUnsafeBufferPointer { bits in
+                    let matrix = try BF16Matrix(rowCount: n, columnCount: k, elements: bits)
+                    try y.withUnsafeMutableBufferPointer { try bf16Matmul(output: $0, input: input, weights: matrix, path: path) }
+                }
+                return y
+            }
+            let batched = try product(x, m)
+            for row in [0, 6, 10] {
+                let alone = try product(Array(x[(row * k)..<((row + 1) * k)]), 1)
+                XCTAssertEqual(alone, Array(batched[(row * n)..<((row + 1) * n)]), "\(path) row \(row)")
+            }
+        }
+    }
+
     func testBadShapesThrow() throws {
         let bits = [UInt16](repeating: 0, count: 12)
         try bits.withUnsafeBufferPointer { bits in

@@ -113,6 +113,25 @@ final class QuantizedMatmulTests: XCTestCase {
         return y
     }
 
+    /// A row's result does not depend on which other rows share the batch (or on its tile within the
+    /// batch), so batched decoding produces the same logits as decoding one sequence alone.
+    func testRowsDoNotDependOnTheBatch() throws {
+        var random = TestRandom(seed: 19)
+        for path in [KernelPath.scalar, .avx2, .avx512] where path.isSupported(for: .quantized) {
+            for format in QuantizedFormat.allCases {
+                let shape = (m: 37, n: 33, k: 576)
+                let blocks = QuantizedReference.makeBlocks(format, rows: shape.n, columns: shape.k, random: &random)
+                let x = random.activations(count: shape.m * shape.k)
+                let batched = try run(format, blocks, x, shape, path: path)
+                for m in [0, 5, 36] {
+                    let row = Array(x[(m * shape.k)..<((m + 1) * shape.k)])
+                    let alone = try run(format, blocks, row, (1, shape.n, shape.k), path: path)
+                    XCTAssertEqual(alone, Array(batched[(m * shape.n)..<((m + 1) * shape.n)]), "\(format) \(path) row \(m)")
+                }
+            }
+        }
+    }
+
     func testOutputRowStrideWritesOnlyItsColumns() throws {
         var random = TestRandom(seed: 11)
         let shape = (m: 3, n: 7, k: 64)
