@@ -55,6 +55,10 @@ typedef struct {
     int index;
 } ck_worker_arg;
 
+/// Set while this thread runs a pool task: a nested ck_pool_run then runs inline instead of waiting for
+/// the pool it is already part of (which would deadlock).
+static _Thread_local int ck_in_task;
+
 static long long ck_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -69,7 +73,9 @@ static void ck_run_tasks(ck_pool *p, unsigned gen, int thread) {
         if (atomic_compare_exchange_weak_explicit(&p->claim, &word, word + 1, memory_order_acq_rel,
                                                   memory_order_acquire)) {
             // The job cannot finish before this task does, so fn and context are still its own.
+            ck_in_task = 1;
             p->fn(p->context, p->base + (int)ck_next(word), thread);
+            ck_in_task = 0;
             atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
             word = atomic_load_explicit(&p->claim, memory_order_acquire);
         }
@@ -189,7 +195,7 @@ int ck_pool_thread_count(const ck_pool *pool) { return pool ? pool->threads : 1;
 
 void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context) {
     if (task_count <= 0) return;
-    if (!pool || pool->threads <= 1 || task_count == 1) {
+    if (!pool || pool->threads <= 1 || task_count == 1 || ck_in_task) {
         for (int t = 0; t < task_count; t++) fn(context, t, 0);
         return;
     }

@@ -38,7 +38,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(task, thread)` for every task in 0..<taskCount across the pool's threads (`thread` is
     /// 0 for the caller, up to threadCount - 1) and returns when all calls have returned. Threads claim
     /// tasks one at a time, so calls run concurrently: each task must write only its own data (per-thread
-    /// scratch may be indexed by `thread`).
+    /// scratch may be indexed by `thread`). Called from inside a task, it runs every task inline.
     public func run(taskCount: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
         guard taskCount > 0 else { return }
         withoutActuallyEscaping(body) { escapable in

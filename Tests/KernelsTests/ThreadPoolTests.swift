@@ -42,6 +42,20 @@ final class ThreadPoolTests: XCTestCase {
         }
     }
 
+    func testNestedRunCompletesInline() throws {
+        let pool = try ThreadPool(threadCount: 2)
+        let cells = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4 * 3)
+        defer { cells.deallocate() }
+        cells.initialize(repeating: 0)
+        pool.run(taskCount: 4) { outer, _ in
+            pool.run(taskCount: 3) { inner, thread in
+                precondition(thread == 0)
+                cells[outer * 3 + inner] += 1
+            }
+        }
+        XCTAssertEqual(Array(cells), [Int](repeating: 1, count: 12))
+    }
+
     func testDefaultThreadCountIsTheAvailableCores() throws {
         XCTAssertGreaterThanOrEqual(ThreadPool.availableCoreCount, 1)
         XCTAssertEqual(try ThreadPool().threadCount, ThreadPool.availableCoreCount)

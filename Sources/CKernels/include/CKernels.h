@@ -85,7 +85,8 @@ void ck_pool_destroy(ck_pool *pool);
 /// Threads in the pool (including the caller's); 1 for NULL.
 int ck_pool_thread_count(const ck_pool *pool);
 /// Runs `fn` for every task in 0..<task_count across the pool and returns when all have returned.
-/// Calls from several threads are serialized. With a NULL pool, runs every task inline as thread 0.
+/// Calls from several threads are serialized. With a NULL pool, or when called from inside a task, runs
+/// every task inline on the calling thread (reported as thread 0).
 void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context);
 /// CPUs this process may run on (sched affinity), at least 1.
 int ck_cpu_count(void);
