@@ -89,7 +89,10 @@ static unsigned ck_wait_for_job(ck_pool *p, unsigned seen) {
         unsigned g = ck_gen(atomic_load_explicit(&p->claim, memory_order_acquire));
         if (g != seen || atomic_load_explicit(&p->stop, memory_order_relaxed)) return g;
         CK_PAUSE();
-        if ((spins & 31) == 0 && ck_now_ns() - start > p->spin_ns) break;
+        if ((spins & 63) == 0) {
+            if (ck_now_ns() - start > p->spin_ns) break;
+            sched_yield();  // on a busy machine, hand the core to whoever (maybe our caller) needs it
+        }
     }
     pthread_mutex_lock(&p->sleep_lock);
     atomic_fetch_add(&p->sleepers, 1);  // seq_cst: pairs with the publisher's store-then-check
