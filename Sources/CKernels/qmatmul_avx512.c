@@ -110,9 +110,11 @@ CK_AI float ck_reduce1(__m512 a) {
     return _mm_cvtss_f32(h);
 }
 
-/// One step of a tile: blocks `block` and `block + 1` (only `block` when `single`) of every row.
-/// `scale[m][n]` holds 16 block scales d_w*d_a (MR == 1) or `dw[n]` and `da[m]` separately (MR > 1:
-/// too many registers to keep every product), permuted to [scale of block, x8 | next block, x8].
+/// One step of a tile: blocks `block` and `block + 1` (only `block` when `single`) of every row, with
+/// `index` picking [block j's scale x8 | block j+1's scale x8] out of a 16-block scale vector. With one
+/// activation row, `scale[n]` holds the products d_w*d_a for the chunk; with more, the product is
+/// formed per step from `dw[n]` and `da[m]` (too few registers to keep every product). Both give the
+/// same floats in the same order, so a row's result never depends on the batch or tile it is in.
 CK_AI void ck_tile_step(ck_qformat F, const int MR, const int NR, const int single, int j, int block,
                         const uint8_t *const *wrow, const int8_t *const *arow, const __m512 *dw, const __m512 *da,
                         const __m512 *scale, __m512 acc[4][4]) {
@@ -130,9 +132,8 @@ CK_AI void ck_tile_step(ck_qformat F, const int MR, const int NR, const int sing
 #pragma clang loop unroll(full)
     for (int m = 0; m < MR; m++) {
         const int8_t *ap = arow[m] + (size_t)block * CK_QBLOCK;
-        __m512i a = single ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)ap))
+        __m512i a = single ? _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)ap))
                            : _mm512_loadu_si512((const void *)ap);
-        if (single) a = _mm512_zextsi256_si512(_mm512_castsi512_si256(a));
         __m512 dae = MR == 1 ? dwe[0] : _mm512_permutexvar_ps(index, da[m]);
 #pragma clang loop unroll(full)
         for (int n = 0; n < NR; n++) {
