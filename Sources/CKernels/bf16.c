@@ -1,0 +1,87 @@
+// bf16: float -> bf16 conversion and bf16 products, the portable path and the run-time dispatch.
+#include "ck_internal.h"
+
+static inline uint16_t ck_float_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x40u);  // quiet NaN
+    u += 0x7FFFu + ((u >> 16) & 1u);                                             // round to nearest even
+    return (uint16_t)(u >> 16);
+}
+
+void ck_f32_to_bf16(uint16_t *out, const float *in, size_t count, ck_path path) {
+    size_t done = 0;
+    switch (ck_resolve_path(path, CK_KIND_BF16)) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512:
+        done = count / 16 * 16;
+        ck_f32_to_bf16_avx512(out, in, done);
+        break;
+    case CK_PATH_AVX2:
+        done = count / 16 * 16;
+        ck_f32_to_bf16_avx2(out, in, done);
+        break;
+#endif
+    default: break;
+    }
+    for (size_t i = done; i < count; i++) out[i] = ck_float_to_bf16(in[i]);
+}
+
+void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end) {
+    for (int n = n_begin; n < n_end; n++) {
+        const uint16_t *wn = a->w + (size_t)n * a->K;
+        for (int m = 0; m < a->M; m++) {
+            const uint16_t *xm = a->x + (size_t)m * a->ldx;
+            float acc = 0.0f;
+            for (int k = 0; k < a->K; k++) acc += ck_bf16_to_float(xm[k]) * ck_bf16_to_float(wn[k]);
+            a->y[(size_t)m * a->ldy + n] = acc;
+        }
+    }
+}
+
+static void ck_bf16_dispatch(const ck_bf16args *a, int n_begin, int n_end, ck_path path) {
+    switch (path) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: ck_bf16_matmul_avx512(a, n_begin, n_end); return;
+    case CK_PATH_AVX2: ck_bf16_matmul_avx2(a, n_begin, n_end); return;
+#endif
+    default: ck_bf16_matmul_scalar(a, n_begin, n_end); return;
+    }
+}
+
+void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N,
+                          int K, int n_begin, int n_end, ck_path path) {
+    if (M <= 0 || N <= 0 || K <= 0) return;
+    if (n_begin < 0) n_begin = 0;
+    if (n_end > N) n_end = N;
+    if (n_begin >= n_end) return;
+    ck_bf16args a = {y, ldy, x, ldx, w, M, N, K};
+    ck_bf16_dispatch(&a, n_begin, n_end, ck_resolve_path(path, CK_KIND_BF16));
+}
+
+typedef struct {
+    ck_bf16args args;
+    ck_path path;
+    int columns_per_task;
+} ck_bf16job;
+
+static void ck_bf16job_run(void *context, int task, int thread) {
+    (void)thread;
+    const ck_bf16job *job = (const ck_bf16job *)context;
+    int begin = task * job->columns_per_task;
+    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
+    if (begin < end) ck_bf16_dispatch(&job->args, begin, end, job->path);
+}
+
+void ck_bf16_matmul(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N, int K,
+                    ck_path path, ck_pool *pool) {
+    if (M <= 0 || N <= 0 || K <= 0) return;
+    int threads = ck_pool_thread_count(pool);
+    ck_bf16job job = {{y, ldy, x, ldx, w, M, N, K}, ck_resolve_path(path, CK_KIND_BF16), ck_task_columns(N, 16, threads)};
+    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
+    if (threads <= 1 || tasks <= 1) {
+        ck_bf16_dispatch(&job.args, 0, N, job.path);
+        return;
+    }
+    ck_pool_run(pool, tasks, ck_bf16job_run, &job);
+}

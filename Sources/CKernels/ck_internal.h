@@ -1,0 +1,100 @@
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+/// Shared by the CKernels translation units; not part of the public header.
+#include "CKernels.h"
+#include <string.h>
+
+/// Resolves CK_PATH_AUTO and downgrades a forced path the CPU lacks to the best one it has.
+ck_path ck_resolve_path(ck_path path, ck_kind kind);
+
+/// IEEE half -> float, exact for every half (denormals, infinities, NaN).
+static inline float ck_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exponent = (h >> 10) & 0x1Fu;
+    uint32_t mantissa = h & 0x3FFu;
+    uint32_t bits;
+    if (exponent == 0x1Fu) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {
+        // Denormal: normalise the mantissa.
+        int shift = 0;
+        while ((mantissa & 0x400u) == 0) {
+            mantissa <<= 1;
+            shift++;
+        }
+        mantissa &= 0x3FFu;
+        bits = sign | ((uint32_t)(113 - shift) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/// Reads the little-endian u16 at `p` (blocks are packed, so fields may be unaligned).
+static inline uint16_t ck_load_u16(const void *p) {
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline float ck_bf16_to_float(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/// Arguments of one quantized product, shared by every path.
+typedef struct {
+    float *y;
+    size_t ldy;
+    const int8_t *qs;
+    const float *d;
+    const float *s;
+    const uint8_t *w;
+    ck_qformat format;
+    int M, N, K;
+} ck_qargs;
+
+void ck_qmatmul_scalar(const ck_qargs *a, int n_begin, int n_end);
+void ck_qmatmul_avx2(const ck_qargs *a, int n_begin, int n_end);
+void ck_qmatmul_avx512(const ck_qargs *a, int n_begin, int n_end);
+
+void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
+void ck_quantize_rows_avx2(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
+void ck_quantize_rows_avx512(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
+
+/// Arguments of one bf16 product, shared by every path.
+typedef struct {
+    float *y;
+    size_t ldy;
+    const uint16_t *x;
+    size_t ldx;
+    const uint16_t *w;
+    int M, N, K;
+} ck_bf16args;
+
+void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end);
+void ck_bf16_matmul_avx2(const ck_bf16args *a, int n_begin, int n_end);
+void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end);
+void ck_f32_to_bf16_avx2(uint16_t *out, const float *in, size_t count);
+void ck_f32_to_bf16_avx512(uint16_t *out, const float *in, size_t count);
+
+/// Rows of x processed together while a tile of weights is in registers/L1 (M is walked in blocks
+/// of this many rows so their int8 blocks stay in L1/L2 while W streams past).
+#define CK_M_BLOCK 64
+
+/// Output columns per pool task when `count` columns are split over `threads`: a multiple of `granule`
+/// (whole register tiles), about 8 tasks per thread so a thread the OS delays holds up little work.
+static inline int ck_task_columns(int count, int granule, int threads) {
+    int tasks = threads * 8;
+    int per = (count + tasks - 1) / tasks;
+    per = (per + granule - 1) / granule * granule;
+    return per < granule ? granule : per;
+}
+
+#endif

@@ -1,0 +1,114 @@
+// Quantized products y = x * W^T: the portable path, argument checks, run-time dispatch and the split
+// over output columns across the thread pool.
+#include "ck_internal.h"
+
+size_t ck_qformat_block_bytes(ck_qformat format) {
+    switch (format) {
+    case CK_Q4_0: return 18;
+    case CK_Q4_1: return 20;
+    case CK_Q8_0: return 34;
+    }
+    return 0;
+}
+
+/// Integer dot product of one weight block with 32 int8 activations. Q4_0 nibbles are re-centred
+/// (q - 8); Q4_1 nibbles stay unsigned (the `m` term is added separately with the block sum).
+static inline int ck_dot_block(ck_qformat format, const uint8_t *block, const int8_t *a) {
+    int dot = 0;
+    switch (format) {
+    case CK_Q4_0:
+        for (int i = 0; i < 16; i++) {
+            dot += ((block[2 + i] & 0x0F) - 8) * a[i];
+            dot += ((block[2 + i] >> 4) - 8) * a[i + 16];
+        }
+        break;
+    case CK_Q4_1:
+        for (int i = 0; i < 16; i++) {
+            dot += (block[4 + i] & 0x0F) * a[i];
+            dot += (block[4 + i] >> 4) * a[i + 16];
+        }
+        break;
+    case CK_Q8_0:
+        for (int i = 0; i < 32; i++) dot += (int8_t)block[2 + i] * a[i];
+        break;
+    }
+    return dot;
+}
+
+void ck_qmatmul_scalar(const ck_qargs *a, int n_begin, int n_end) {
+    int nb = a->K / CK_QBLOCK;
+    size_t block_bytes = ck_qformat_block_bytes(a->format);
+    size_t row_bytes = (size_t)nb * block_bytes;
+    for (int n = n_begin; n < n_end; n++) {
+        const uint8_t *row = a->w + (size_t)n * row_bytes;
+        for (int m = 0; m < a->M; m++) {
+            const int8_t *qm = a->qs + (size_t)m * a->K;
+            const float *dm = a->d + (size_t)m * nb;
+            const float *sm = a->s + (size_t)m * nb;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *block = row + (size_t)b * block_bytes;
+                float dw = ck_half_to_float(ck_load_u16(block));
+                int dot = ck_dot_block(a->format, block, qm + b * CK_QBLOCK);
+                acc += dw * dm[b] * (float)dot;
+                if (a->format == CK_Q4_1) acc += ck_half_to_float(ck_load_u16(block + 2)) * sm[b];
+            }
+            a->y[(size_t)m * a->ldy + n] = acc;
+        }
+    }
+}
+
+static void ck_qmatmul_dispatch(const ck_qargs *a, int n_begin, int n_end, ck_path path) {
+    switch (path) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: ck_qmatmul_avx512(a, n_begin, n_end); return;
+    case CK_PATH_AVX2: ck_qmatmul_avx2(a, n_begin, n_end); return;
+#endif
+    default: ck_qmatmul_scalar(a, n_begin, n_end); return;
+    }
+}
+
+static int ck_qargs_valid(int M, int N, int K, ck_qformat format) {
+    return M > 0 && N > 0 && K > 0 && K % CK_QBLOCK == 0 && ck_qformat_block_bytes(format) != 0;
+}
+
+void ck_qmatmul_range(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
+                      ck_qformat format, int M, int N, int K, int n_begin, int n_end, ck_path path) {
+    if (!ck_qargs_valid(M, N, K, format)) return;
+    if (n_begin < 0) n_begin = 0;
+    if (n_end > N) n_end = N;
+    if (n_begin >= n_end) return;
+    ck_qargs a = {y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K};
+    ck_qmatmul_dispatch(&a, n_begin, n_end, ck_resolve_path(path, CK_KIND_QUANTIZED));
+}
+
+typedef struct {
+    ck_qargs args;
+    ck_path path;
+    int columns_per_task;
+} ck_qjob;
+
+/// Columns are handed out in multiples of 16 so every task starts on a whole register tile.
+#define CK_N_GRANULE 16
+
+static void ck_qjob_run(void *context, int task, int thread) {
+    (void)thread;
+    const ck_qjob *job = (const ck_qjob *)context;
+    int begin = task * job->columns_per_task;
+    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
+    if (begin < end) ck_qmatmul_dispatch(&job->args, begin, end, job->path);
+}
+
+void ck_qmatmul(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
+                ck_qformat format, int M, int N, int K, ck_path path, ck_pool *pool) {
+    if (!ck_qargs_valid(M, N, K, format)) return;
+    int threads = ck_pool_thread_count(pool);
+    ck_qjob job = {{y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K},
+                   ck_resolve_path(path, CK_KIND_QUANTIZED), ck_task_columns(N, CK_N_GRANULE, threads)};
+    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
+    if (threads <= 1 || tasks <= 1) {
+        ck_qmatmul_dispatch(&job.args, 0, N, job.path);
+        return;
+    }
+    ck_pool_run(pool, tasks, ck_qjob_run, &job);
+}

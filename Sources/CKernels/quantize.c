@@ -1,0 +1,46 @@
+// Activation quantization to int8 blocks of 32 (one float scale and one float block sum per block):
+// the portable reference path and the run-time dispatch.
+#include "ck_internal.h"
+
+void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols) {
+    int nb = cols / CK_QBLOCK;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        int8_t *qr = qs + (size_t)r * cols;
+        for (int b = 0; b < nb; b++) {
+            const float *xb = xr + b * CK_QBLOCK;
+            float amax = 0.0f;
+            for (int i = 0; i < CK_QBLOCK; i++) {
+                float a = __builtin_fabsf(xb[i]);
+                amax = a > amax ? a : amax;  // the same NaN rule as vmaxps(a, amax)
+            }
+            float scale = amax / 127.0f;
+            float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
+            int sum = 0;
+            for (int i = 0; i < CK_QBLOCK; i++) {
+                // Round half to even, like vcvtps2dq: adding 1.5 * 2^23 leaves no fraction bits, so the
+                // FPU rounds (exact for |v| < 2^22), and needs no libm.
+                const float magic = 12582912.0f;
+                float rounded = (xb[i] * inverse + magic) - magic;
+                // |x * inverse| <= 127 for finite input; NaN/inf input must not reach an undefined cast.
+                int q = rounded >= -127.0f && rounded <= 127.0f ? (int)rounded : 0;
+                qr[b * CK_QBLOCK + i] = (int8_t)q;
+                sum += q;
+            }
+            d[(size_t)r * nb + b] = scale;
+            s[(size_t)r * nb + b] = scale * (float)sum;
+        }
+    }
+}
+
+void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols,
+                         ck_path path) {
+    if (rows <= 0 || cols <= 0 || cols % CK_QBLOCK != 0) return;
+    switch (ck_resolve_path(path, CK_KIND_QUANTIZED)) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: ck_quantize_rows_avx512(qs, d, s, x, ldx, rows, cols); return;
+    case CK_PATH_AVX2: ck_quantize_rows_avx2(qs, d, s, x, ldx, rows, cols); return;
+#endif
+    default: ck_quantize_rows_scalar(qs, d, s, x, ldx, rows, cols); return;
+    }
+}

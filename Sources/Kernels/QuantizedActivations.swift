@@ -1,0 +1,62 @@
+/// Scratch for activations quantized to int8 blocks: up to `rowCapacity` rows (tokens) of
+/// `columnCount` values, each block of 32 stored as 32 int8 `values` with one float `scale` d and one
+/// float `blockSum` s = d * sum(q). (s carries Q4_1's `m` term and the zero points of Q4_0/Q8_0.)
+///
+/// Created once per layer width and reused every step; `quantizeActivations` fills it and
+/// `quantizedMatmul` reads it. Owned by one thread at a time (the engine thread), so it is not Sendable.
+public final class QuantizedActivations {
+    /// Rows the buffers hold.
+    public let rowCapacity: Int
+    /// Values per row (K), a multiple of 32.
+    public let columnCount: Int
+    /// Rows filled by the last `quantizeActivations` call.
+    public internal(set) var rowCount: Int = 0
+
+    /// int8 values, [rowCapacity][columnCount].
+    let values: UnsafeMutablePointer<Int8>
+    /// Block scales d, [rowCapacity][columnCount / 32].
+    let scales: UnsafeMutablePointer<Float>
+    /// Block sums s = d * sum(q), [rowCapacity][columnCount / 32].
+    let blockSums: UnsafeMutablePointer<Float>
+
+    /// Blocks per row.
+    public var blockCount: Int { columnCount / QuantizedFormat.blockElementCount }
+
+    public init(rowCapacity: Int, columnCount: Int) throws {
+        guard rowCapacity > 0, rowCapacity <= Int(Int32.max) else {
+            throw QuantizedKernelError.invalidShape(what: "activation scratch", rowCount: rowCapacity,
+                                                    columnCount: columnCount, reason: "the row capacity must be positive")
+        }
+        try QuantizedMatrix.validate(rowCount: rowCapacity, columnCount: columnCount)
+        self.rowCapacity = rowCapacity
+        self.columnCount = columnCount
+        let blocks = rowCapacity * (columnCount / QuantizedFormat.blockElementCount)
+        values = UnsafeMutableRawPointer.allocate(byteCount: rowCapacity * columnCount, alignment: 64)
+            .bindMemory(to: Int8.self, capacity: rowCapacity * columnCount)
+        scales = UnsafeMutableRawPointer.allocate(byteCount: blocks * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: blocks)
+        blockSums = UnsafeMutableRawPointer.allocate(byteCount: blocks * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: blocks)
+    }
+
+    deinit {
+        values.deallocate()
+        scales.deallocate()
+        blockSums.deallocate()
+    }
+
+    /// The int8 values of `row` (< rowCount).
+    public func values(row: Int) -> UnsafeBufferPointer<Int8> {
+        UnsafeBufferPointer(start: values + row * columnCount, count: columnCount)
+    }
+
+    /// The block scales d of `row` (< rowCount).
+    public func scales(row: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: scales + row * blockCount, count: blockCount)
+    }
+
+    /// The block sums s = d * sum(q) of `row` (< rowCount).
+    public func blockSums(row: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: blockSums + row * blockCount, count: blockCount)
+    }
+}

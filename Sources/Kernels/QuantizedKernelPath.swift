@@ -1,0 +1,65 @@
+import CKernels
+
+/// Which instruction-set path a kernel runs: the best one the CPU has (`.automatic`, what product code
+/// uses) or a forced one, so tests can exercise every path on one machine. A forced path the CPU lacks
+/// is refused with `QuantizedKernelError.pathUnsupported` rather than executed.
+public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
+    /// The fastest path this CPU supports, found once from CPUID.
+    case automatic
+    /// Portable C with no intrinsics; runs everywhere.
+    case scalar
+    /// AVX2 + FMA + F16C (int8 products with vpmaddubsw; bf16 widened to f32).
+    case avx2
+    /// AVX-512 F/BW/VL with VNNI (int8 products with vpdpbusd) or with BF16 (vdpbf16ps).
+    case avx512
+
+    /// The kernel family a path is asked about: AVX-512 means VNNI for int8 and BF16 for bf16.
+    public enum Kernel: Sendable {
+        case quantized
+        case bf16
+    }
+
+    /// Whether this path can run on this CPU for kernels of `kernel`.
+    public func isSupported(for kernel: Kernel) -> Bool {
+        ck_path_supported(cValue, kernel.cValue) != 0
+    }
+
+    /// The concrete path `.automatic` resolves to for `kernel`.
+    public static func best(for kernel: Kernel) -> KernelPath {
+        switch ck_best_path(kernel.cValue) {
+        case CK_PATH_AVX512: return .avx512
+        case CK_PATH_AVX2: return .avx2
+        default: return .scalar
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .automatic: return "automatic"
+        case .scalar: return "scalar"
+        case .avx2: return "AVX2"
+        case .avx512: return "AVX-512"
+        }
+    }
+
+    var cValue: ck_path {
+        switch self {
+        case .automatic: return CK_PATH_AUTO
+        case .scalar: return CK_PATH_SCALAR
+        case .avx2: return CK_PATH_AVX2
+        case .avx512: return CK_PATH_AVX512
+        }
+    }
+
+    /// The C path after checking that the CPU supports it.
+    func checked(for kernel: Kernel) throws -> ck_path {
+        guard isSupported(for: kernel) else {
+            throw QuantizedKernelError.pathUnsupported(path: self, kernel: kernel == .quantized ? "int8" : "bf16")
+        }
+        return cValue
+    }
+}
+
+extension KernelPath.Kernel {
+    var cValue: ck_kind { self == .quantized ? CK_KIND_QUANTIZED : CK_KIND_BF16 }
+}
