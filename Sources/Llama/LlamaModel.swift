@@ -12,18 +12,24 @@ public final class LlamaModel: Sendable {
     public let hyperparameters: LlamaHyperparameters
     public let weights: LlamaWeights
     public let rope: RoPE
+    /// The worker threads every product splits its output rows over (used by the engine thread only).
+    public let pool: ThreadPool
 
-    public init(file: GGUFFile) throws {
+    /// Loads the model from `file` keeping the weights in `precision`, computing on `threadCount`
+    /// threads (nil: one per available core).
+    public init(file: GGUFFile, precision: WeightPrecision = .native, threadCount: Int? = nil) throws {
         let hp = try LlamaHyperparameters(file: file)
         hyperparameters = hp
-        weights = try LlamaWeights(file: file, hyperparameters: hp)
+        weights = try LlamaWeights(file: file, hyperparameters: hp, precision: precision)
         rope = RoPE(headDim: hp.headDim, theta: hp.ropeTheta)
+        pool = try ThreadPool(threadCount: threadCount)
+        if precision == .f32, let threadCount { setBLASThreadCount(threadCount) }
     }
 
-    public convenience init(path: String) throws {
+    public convenience init(path: String, precision: WeightPrecision = .native, threadCount: Int? = nil) throws {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch let error as GGUFError { throw LlamaError.file(error) }
-        try self.init(file: file)
+        try self.init(file: file, precision: precision, threadCount: threadCount)
     }
 
     /// The KV geometry this model needs for `blockCount` blocks of `blockSize` entries.
@@ -34,10 +40,7 @@ public final class LlamaModel: Sendable {
 
     /// Copies the embedding of `token` into `output` (`hiddenSize` floats).
     public func embed(token: Int32, into output: UnsafeMutablePointer<Float>) {
-        let d = hyperparameters.hiddenSize
-        weights.tokenEmbedding.values.withUnsafeBufferPointer { table in
-            output.update(from: table.baseAddress! + Int(token) * d, count: d)
-        }
+        weights.embed(token: token, into: output)
     }
 
     /// Runs the batch: writes one KV entry per row into `pages` and returns logits, the final normed
@@ -91,9 +94,7 @@ public final class LlamaModel: Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             // Attention block.
             rmsNormRows(output: &xn, input: x, weight: layer.attentionNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
-            Self.linear(&q, xn, layer.query, rows)
-            Self.linear(&k, xn, layer.key, rows)
-            Self.linear(&v, xn, layer.value, rows)
+            linear(&q, &k, &v, from: xn, layer.query, layer.key, layer.value, rows: rows, width: d)
             q.withUnsafeMutableBufferPointer { qp in
                 k.withUnsafeMutableBufferPointer { kp in
                     v.withUnsafeBufferPointer { vp in
@@ -131,15 +132,14 @@ public final class LlamaModel: Sendable {
                     }
                 }
             }
-            Self.linear(&projected, attention, layer.output, rows)
+            linear(&projected, from: attention, layer.output, rows: rows, width: qWidth)
             Self.addInPlace(&x, projected)
 
             // Feed-forward block (SwiGLU).
             rmsNormRows(output: &xn, input: x, weight: layer.ffnNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
-            Self.linear(&gate, xn, layer.gate, rows)
-            Self.linear(&up, xn, layer.up, rows)
+            linear(&gate, &up, from: xn, layer.gate, layer.up, rows: rows, width: d)
             siluMultiply(output: &gate, gate: gate, up: up, count: rows * ff)
-            Self.linear(&projected, gate, layer.down, rows)
+            linear(&projected, from: gate, layer.down, rows: rows, width: ff)
             Self.addInPlace(&x, projected)
 
             if let slot = featureSlots[layerIndex] {
@@ -165,19 +165,35 @@ public final class LlamaModel: Sendable {
     public func lmHead(_ normed: [Float], rowCount: Int) -> [Float] {
         guard rowCount > 0 else { return [] }
         var logits = [Float](repeating: 0, count: rowCount * hyperparameters.vocabSize)
-        Self.linear(&logits, normed, weights.lmHead, rowCount)
+        linear(&logits, from: normed, weights.lmHead, rows: rowCount, width: hyperparameters.hiddenSize)
         return logits
     }
 
-    @inline(__always)
-    static func linear(_ output: inout [Float], _ input: [Float], _ weight: LinearWeight, _ rows: Int) {
-        output.withUnsafeMutableBufferPointer { o in
-            input.withUnsafeBufferPointer { i in
-                weight.values.withUnsafeBufferPointer { w in
-                    matmulTransposed(output: o.baseAddress!, input: i.baseAddress!, weights: w.baseAddress!,
-                                     rowCount: rows, inputWidth: weight.inputWidth, outputWidth: weight.outputWidth)
-                }
-            }
+    /// `output = input · Wᵀ` for one weight.
+    func linear(_ output: inout [Float], from input: [Float], _ weight: LinearWeight, rows: Int, width: Int) {
+        input.withUnsafeBufferPointer { i in
+            let shared = LinearInput(values: i.baseAddress!, rows: rows, width: width)
+            output.withUnsafeMutableBufferPointer { weight.apply(to: shared, output: $0.baseAddress!, pool: pool) }
+        }
+    }
+
+    /// Two weights over the same input (converted once).
+    func linear(_ a: inout [Float], _ b: inout [Float], from input: [Float], _ wa: LinearWeight, _ wb: LinearWeight, rows: Int, width: Int) {
+        input.withUnsafeBufferPointer { i in
+            let shared = LinearInput(values: i.baseAddress!, rows: rows, width: width)
+            a.withUnsafeMutableBufferPointer { wa.apply(to: shared, output: $0.baseAddress!, pool: pool) }
+            b.withUnsafeMutableBufferPointer { wb.apply(to: shared, output: $0.baseAddress!, pool: pool) }
+        }
+    }
+
+    /// Three weights over the same input (converted once): q, k and v.
+    func linear(_ a: inout [Float], _ b: inout [Float], _ c: inout [Float], from input: [Float],
+                _ wa: LinearWeight, _ wb: LinearWeight, _ wc: LinearWeight, rows: Int, width: Int) {
+        input.withUnsafeBufferPointer { i in
+            let shared = LinearInput(values: i.baseAddress!, rows: rows, width: width)
+            a.withUnsafeMutableBufferPointer { wa.apply(to: shared, output: $0.baseAddress!, pool: pool) }
+            b.withUnsafeMutableBufferPointer { wb.apply(to: shared, output: $0.baseAddress!, pool: pool) }
+            c.withUnsafeMutableBufferPointer { wc.apply(to: shared, output: $0.baseAddress!, pool: pool) }
         }
     }
 

@@ -1,11 +1,5 @@
 import GGUF
-
-/// A linear layer's weight matrix `[outputWidth][inputWidth]` (GGUF's `[out][in]` row layout), in Float.
-public struct LinearWeight: Sendable {
-    public let outputWidth: Int
-    public let inputWidth: Int
-    public let values: [Float]
-}
+import Kernels
 
 /// The weights of one decoder layer.
 public struct LlamaLayerWeights: Sendable {
@@ -21,32 +15,36 @@ public struct LlamaLayerWeights: Sendable {
 }
 
 /// Every weight of the model, immutable after load and kept apart from run state (KV pages, scratch).
-/// Q and K rows are in the GGUF layout (adjacent-pair RoPE).
+/// Q and K rows are in the GGUF layout (adjacent-pair RoPE). In `native` precision the quantized
+/// matrices point into the memory-mapped file, which this value keeps open.
 public struct LlamaWeights: Sendable {
-    /// `[vocab][hidden]` token embeddings; also the LM head when the file has no `output.weight`.
-    public let tokenEmbedding: LinearWeight
+    public let file: GGUFFile
+    public let precision: WeightPrecision
+    /// `token_embd.weight`, read a row at a time for embedding lookups.
+    public let tokenEmbeddingInfo: GGUFTensorInfo
     public let layers: [LlamaLayerWeights]
     public let outputNorm: [Float]
-    /// `[vocab][hidden]`: `output.weight`, or the tied embedding.
+    /// `[vocab][hidden]`: `output.weight`, or the tied token embedding.
     public let lmHead: LinearWeight
 
-    /// Loads and dequantizes every tensor, checking each shape against the hyperparameters.
-    public init(file: GGUFFile, hyperparameters hp: LlamaHyperparameters) throws {
-        func vector(_ name: String, _ count: Int) throws -> [Float] {
-            let values = try load(name)
-            guard values.count == count else { throw LlamaError.tensorShape(name: name, expected: [count], found: [values.count]) }
-            return values
+    /// Loads every tensor in `precision`, checking each shape against the hyperparameters.
+    public init(file: GGUFFile, hyperparameters hp: LlamaHyperparameters, precision: WeightPrecision = .native) throws {
+        self.file = file
+        self.precision = precision
+        func info(_ name: String, _ dims: [Int]) throws -> GGUFTensorInfo {
+            guard let info = file.tensor(named: name) else { throw LlamaError.file(.missingTensor(name)) }
+            guard info.dimensions == dims else { throw LlamaError.tensorShape(name: name, expected: dims, found: info.dimensions) }
+            guard info.type.isDequantizable else { throw LlamaError.file(.unsupportedTensorType(name: name, type: info.type)) }
+            return info
         }
-        func load(_ name: String) throws -> [Float] {
-            do { return try file.dequantize(named: name) } catch let error as GGUFError { throw LlamaError.file(error) }
+        func vector(_ name: String, _ count: Int) throws -> [Float] {
+            do { return try file.dequantize(try info(name, [count])) } catch let error as GGUFError { throw LlamaError.file(error) }
         }
         func matrix(_ name: String, out: Int, in inner: Int) throws -> LinearWeight {
-            guard let info = file.tensor(named: name) else { throw LlamaError.file(.missingTensor(name)) }
-            guard info.dimensions == [inner, out] else { throw LlamaError.tensorShape(name: name, expected: [inner, out], found: info.dimensions) }
-            return LinearWeight(outputWidth: out, inputWidth: inner, values: try load(name))
+            try LinearWeight.load(try info(name, [inner, out]), from: file, precision: precision)
         }
         let d = hp.hiddenSize, kv = hp.kvEntryWidth, ff = hp.intermediateSize
-        tokenEmbedding = try matrix("token_embd.weight", out: hp.vocabSize, in: d)
+        tokenEmbeddingInfo = try info("token_embd.weight", [d, hp.vocabSize])
         layers = try (0..<hp.layerCount).map { i in
             let p = "blk.\(i)."
             return LlamaLayerWeights(
@@ -64,6 +62,21 @@ public struct LlamaWeights: Sendable {
         outputNorm = try vector("output_norm.weight", d)
         lmHead = file.tensor(named: "output.weight") != nil
             ? try matrix("output.weight", out: hp.vocabSize, in: d)
-            : tokenEmbedding
+            : try LinearWeight.load(tokenEmbeddingInfo, from: file, precision: precision)
+    }
+
+    /// Writes the embedding of `token` (exact, decoded from the file's row) into `output`.
+    public func embed(token: Int32, into output: UnsafeMutablePointer<Float>) {
+        let info = tokenEmbeddingInfo
+        let rowBytes = info.rowLength / info.type.blockElementCount * info.type.blockByteCount
+        let data = file.tensorData(info)
+        GGMLDequantizer.dequantize(type: info.type, source: data.baseAddress! + Int(token) * rowBytes, count: info.rowLength, into: output)
+    }
+
+    /// Bytes of all linear-layer weights as kept in memory.
+    public var linearByteCount: Int {
+        layers.reduce(lmHead.byteCount) { total, l in
+            total + [l.query, l.key, l.value, l.output, l.gate, l.up, l.down].reduce(0) { $0 + $1.byteCount }
+        }
     }
 }
