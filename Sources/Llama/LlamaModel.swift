@@ -17,19 +17,19 @@ public final class LlamaModel: Sendable {
 
     /// Loads the model from `file` keeping the weights in `precision`, computing on `threadCount`
     /// threads (nil: one per available core).
-    public init(file: GGUFFile, precision: WeightPrecision = .native, threadCount: Int? = nil) throws {
+    public init(file: GGUFFile, precision: WeightPrecision = .native, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
         let hp = try LlamaHyperparameters(file: file)
         hyperparameters = hp
-        weights = try LlamaWeights(file: file, hyperparameters: hp, precision: precision)
+        weights = try LlamaWeights(file: file, hyperparameters: hp, precision: precision, lmHeadPrecision: lmHeadPrecision)
         rope = RoPE(headDim: hp.headDim, theta: hp.ropeTheta)
         pool = try ThreadPool(threadCount: threadCount)
         if precision == .f32, let threadCount { setBLASThreadCount(threadCount) }
     }
 
-    public convenience init(path: String, precision: WeightPrecision = .native, threadCount: Int? = nil) throws {
+    public convenience init(path: String, precision: WeightPrecision = .native, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch let error as GGUFError { throw LlamaError.file(error) }
-        try self.init(file: file, precision: precision, threadCount: threadCount)
+        try self.init(file: file, precision: precision, lmHeadPrecision: lmHeadPrecision, threadCount: threadCount)
     }
 
     /// The KV geometry this model needs for `blockCount` blocks of `blockSize` entries.

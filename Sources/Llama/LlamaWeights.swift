@@ -28,7 +28,8 @@ public struct LlamaWeights: Sendable {
     public let lmHead: LinearWeight
 
     /// Loads every tensor in `precision`, checking each shape against the hyperparameters.
-    public init(file: GGUFFile, hyperparameters hp: LlamaHyperparameters, precision: WeightPrecision = .native) throws {
+    public init(file: GGUFFile, hyperparameters hp: LlamaHyperparameters, precision: WeightPrecision = .native,
+                lmHeadPrecision: WeightPrecision? = nil) throws {
         self.file = file
         self.precision = precision
         func info(_ name: String, _ dims: [Int]) throws -> GGUFTensorInfo {
@@ -61,8 +62,8 @@ public struct LlamaWeights: Sendable {
         }
         outputNorm = try vector("output_norm.weight", d)
         lmHead = file.tensor(named: "output.weight") != nil
-            ? try matrix("output.weight", out: hp.vocabSize, in: d)
-            : try LinearWeight.load(tokenEmbeddingInfo, from: file, precision: precision)
+            ? try LinearWeight.load(try info("output.weight", [d, hp.vocabSize]), from: file, precision: lmHeadPrecision ?? precision)
+            : try LinearWeight.load(tokenEmbeddingInfo, from: file, precision: lmHeadPrecision ?? precision)
     }
 
     /// Writes the embedding of `token` (exact, decoded from the file's row) into `output`.
