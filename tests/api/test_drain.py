@@ -11,7 +11,19 @@ import httpx
 from conftest import MODEL_NAME
 from support import dechunk
 
-MAX_TOKENS = 24
+#: How long the drained stream should take at least, so the signal surely lands mid-stream.
+STREAM_SECONDS = 4.0
+
+
+def tokens_for(server, seconds: float) -> int:
+    """max_tokens for a stream of about `seconds` on this build and machine (a debug build is slow,
+    a release build fast): times a short greedy request first."""
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        start = time.monotonic()
+        r = http.post("/v1/completions", json={"prompt": "Warm up", "max_tokens": 8, "ignore_eos": True, "temperature": 0})
+        elapsed = time.monotonic() - start
+    assert r.status_code == 200
+    return max(16, min(2000, int(seconds / (elapsed / 8))))
 
 
 def health_during_drain(server) -> str:
@@ -29,7 +41,8 @@ def test_sigterm_drains_in_flight_streams_and_exits_zero(start_server):
     kept = httpx.Client(base_url=server.base_url, timeout=10)
     assert kept.get("/health").status_code == 200
 
-    body = json.dumps({"model": MODEL_NAME, "prompt": "Once upon a time", "max_tokens": MAX_TOKENS, "ignore_eos": True,
+    max_tokens = tokens_for(server, STREAM_SECONDS)
+    body = json.dumps({"model": MODEL_NAME, "prompt": "Once upon a time", "max_tokens": max_tokens, "ignore_eos": True,
                        "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     try:
@@ -69,7 +82,7 @@ def test_sigterm_drains_in_flight_streams_and_exits_zero(start_server):
     text = payload.decode()
     assert text.endswith("data: [DONE]\n\n"), text[-500:]
     events = [json.loads(e[6:]) for e in text.split("\n\n") if e.startswith("data: {")]
-    assert events[-1]["usage"]["completion_tokens"] == MAX_TOKENS
+    assert events[-1]["usage"]["completion_tokens"] == max_tokens
     assert [c["finish_reason"] for e in events for c in e["choices"] if c["finish_reason"]] == ["length"]
 
     assert server.wait(timeout=60) == 0

@@ -224,6 +224,8 @@ def test_full_queue_is_503_with_retry_after(one_slot):
         assert head.startswith(b"HTTP/1.1 200")
         while b"data: " not in head:  # the first token: the request holds the slot
             head += running.recv(65536)
+        # The engine's stats (which admission reads) are published after each forward pass.
+        assert poll(lambda: one_slot.metrics()["hamburger:num_requests_running"] == 1, timeout=5)
         waiting, head2 = open_stream(one_slot, 4)
         assert head2.startswith(b"HTTP/1.1 200")
         assert poll(lambda: one_slot.metrics()["hamburger:num_requests_waiting"] == 1, timeout=5)
