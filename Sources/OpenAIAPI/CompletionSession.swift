@@ -47,11 +47,14 @@ final class CompletionSession: Sendable {
     private let tokenizer: Tokenizer
     private let startedAt: UInt64
     private let onDone: @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void
+    /// Told how many of this session's engine sequences ended (their `.finished`, or never submitted).
+    private let onSequencesEnded: @Sendable (_ count: Int) -> Void
     private let state: Mutex<State>
 
     init(id: String, options: Options, choices: [Choice], tokenizer: Tokenizer, engine: InferenceEngine,
          metrics: APIMetrics, responder: HTTPResponder,
-         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void) {
+         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void,
+         onSequencesEnded: @escaping @Sendable (_ count: Int) -> Void = { _ in }) {
         self.id = id
         self.created = Int(Date().timeIntervalSince1970)
         self.options = options
@@ -61,6 +64,7 @@ final class CompletionSession: Sendable {
         self.metrics = metrics
         self.responder = responder
         self.onDone = onDone
+        self.onSequencesEnded = onSequencesEnded
         startedAt = DispatchTime.now().uptimeNanoseconds
         state = Mutex(State(
             decoders: choices.map { _ in ChoiceDecoder(tokenizer: tokenizer, stops: options.stops) },
@@ -85,12 +89,21 @@ final class CompletionSession: Sendable {
         var submitted: [String] = []
         do {
             for (index, choice) in choices.enumerated() {
-                try engine.submit(choice.request) { [self] event in self.receive(event, choice: index) }
+                try engine.submit(choice.request) { [self] event in
+                    if case .finished = event { onSequencesEnded(1) }
+                    self.receive(event, choice: index)
+                }
                 submitted.append(choice.request.id)
             }
         } catch {
             for id in submitted { engine.cancel(id) }
+            onSequencesEnded(choices.count - submitted.count)
             state.withLock { $0.done = true }
+            if options.stream {
+                // The 200 head is out: the error goes into the stream, which then ends.
+                sendEvent(JSONCoding.encode(APIError(error).envelope))
+                responder.finish()
+            }
             throw error
         }
         responder.onClose { [self] in

@@ -19,8 +19,30 @@ enum JSONCoding {
             let path = fieldPath(context.codingPath)
             throw .invalidField(param: path, message: "'\(path)' is invalid: \(context.debugDescription)")
         } catch {
+            if let (key, value) = misfitNumber(T.self, in: body) {
+                throw .invalidField(param: key, message: "'\(key)' must be an integer within range, got \(value).")
+            }
             throw .invalidJSON("expected a JSON object")
         }
+    }
+
+    /// Foundation reports a number that does not fit an integer field (`1.5`, `1e30`) as "not valid
+    /// JSON" with no coding path. For a body that is valid JSON, finds the top-level key whose removal
+    /// makes that error go away, so the 400 can name it.
+    private static func misfitNumber<T: Decodable>(_ type: T.Type, in body: Data) -> (key: String, value: String)? {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else { return nil }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) where value is NSNumber {
+            var rest = object
+            rest.removeValue(forKey: key)
+            guard let data = try? JSONSerialization.data(withJSONObject: rest) else { continue }
+            do {
+                _ = try JSONDecoder().decode(T.self, from: data)
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {}
+            return (key, "\(value)")
+        }
+        return nil
     }
 
     /// `messages[0].content` style path of a coding path.

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HTTPServer
+import Synchronization
 import Tokenization
 
 extension OpenAIHandler {
@@ -95,11 +96,18 @@ extension OpenAIHandler {
 
     private func run(choices: [CompletionSession.Choice], options: CompletionSession.Options, idPrefix: String, model: ServedModel,
                      responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
-        if model.engine.stats().waitingCount + choices.count > settings.maxQueuedRequests {
-            throw .overloaded(retryAfterSeconds: 1)
+        let stats = model.engine.stats()
+        let admitted = admittedSequences.withLock { admitted -> Bool in
+            // Admitted but not running = waiting, whether or not the engine has picked them up yet.
+            let waiting = max(stats.waitingCount, admitted - stats.runningCount)
+            guard waiting + choices.count <= settings.maxQueuedRequests else { return false }
+            admitted += choices.count
+            return true
         }
+        guard admitted else { throw .overloaded(retryAfterSeconds: 1) }
         let session = CompletionSession(id: nextID(idPrefix), options: options, choices: choices, tokenizer: model.tokenizer,
-                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log)
+                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log,
+                                        onSequencesEnded: { [self] count in admittedSequences.withLock { $0 -= count } })
         do { try session.start() } catch { throw APIError(error) }
     }
 }
