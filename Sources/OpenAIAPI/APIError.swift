@@ -16,6 +16,8 @@ public enum APIError: Error, Equatable, CustomStringConvertible {
     /// The server is draining for shutdown or not ready yet.
     case unavailable(String)
     case internalError(String)
+    /// Refused by the HTTP layer before the API saw it (400, 405, 408, 413, 431, 505, 503, ...).
+    case httpRejected(status: Int, reason: String)
 
     /// The HTTP status code.
     public var status: Int {
@@ -26,6 +28,7 @@ public enum APIError: Error, Equatable, CustomStringConvertible {
         case .methodNotAllowed: return 405
         case .overloaded, .unavailable: return 503
         case .internalError: return 500
+        case let .httpRejected(status, _): return status
         }
     }
 
@@ -36,6 +39,7 @@ public enum APIError: Error, Equatable, CustomStringConvertible {
         case .modelNotFound, .routeNotFound, .methodNotAllowed: return "invalid_request_error"
         case .overloaded, .unavailable: return "server_error"
         case .internalError: return "server_error"
+        case let .httpRejected(status, _): return status >= 500 ? "server_error" : "invalid_request_error"
         }
     }
 
@@ -59,6 +63,15 @@ public enum APIError: Error, Equatable, CustomStringConvertible {
         case .overloaded: return "server_overloaded"
         case .unavailable: return "service_unavailable"
         case .internalError: return "internal_error"
+        case let .httpRejected(status, _):
+            switch status {
+            case 408: return "request_timeout"
+            case 413: return "request_too_large"
+            case 431: return "headers_too_large"
+            case 405: return "method_not_allowed"
+            case 503: return "server_overloaded"
+            default: return "bad_request"
+            }
         }
     }
 
@@ -75,6 +88,7 @@ public enum APIError: Error, Equatable, CustomStringConvertible {
         case let .overloaded(seconds): return "The server is at capacity (the waiting queue is full). Retry after \(seconds) seconds."
         case let .unavailable(why): return why
         case let .internalError(why): return "Internal error: \(why)"
+        case let .httpRejected(_, reason): return reason
         }
     }
 

@@ -181,6 +181,16 @@ public final class OpenAIHandler: HTTPHandler {
         sendJSON(Data(body.utf8), status: status, to: responder, request: request)
     }
 
+    /// Requests the HTTP layer refuses (malformed, too large, too slow) get the same OpenAI envelope.
+    public func response(for rejection: HTTPRequestRejection) -> HTTPResponse {
+        let error = APIError.httpRejected(status: rejection.status.code, reason: rejection.reason)
+        metrics.httpResponse(code: rejection.status.code, method: "-")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        if rejection.status.code == 503 { headers.add(name: "Retry-After", value: "1") }
+        return HTTPResponse(status: rejection.status, headers: headers, body: JSONCoding.encode(error.envelope))
+    }
+
     func send(_ error: APIError, to responder: HTTPResponder, request: HTTPRequest) {
         var headers = HTTPHeaders()
         if case let .overloaded(seconds) = error { headers.add(name: "Retry-After", value: "\(seconds)") }
