@@ -49,10 +49,10 @@ struct BenchCommand: ParsableCommand {
             guard decoding == "autoregressive" else {
                 throw CLIError("--decoding \(decoding) is not available yet: the HAMburger adapter is not wired into the engine in this build")
             }
-            try EngineBench(modelPath: modelOptions.model, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json).run()
+            try EngineBench(modelOptions: modelOptions, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json).run()
             return
         }
-        let model = try CommandSupport.loadModel(modelOptions.model)
+        let model = try modelOptions.loadModel()
         let hp = model.hyperparameters
         guard promptTokens + decodeTokens <= hp.contextLength else {
             throw ValidationError("--prompt-tokens + --decode-tokens must fit the context (\(hp.contextLength))")

@@ -7,7 +7,7 @@ import Synchronization
 /// each concurrency level, with the per-iteration time and the KV cache it needed. Every level runs
 /// the same kind of request (fixed pseudo-random prompts, end-of-sequence ignored, fixed length).
 struct EngineBench {
-    let modelPath: String
+    let modelOptions: ModelOptions
     let levels: [Int]
     let promptTokens: Int
     let maxTokens: Int
@@ -29,9 +29,9 @@ struct EngineBench {
     }
 
     func run() throws {
-        let model = try CommandSupport.loadModel(modelPath)
+        let model = try modelOptions.loadModel()
         if !json {
-            print("model: \(modelPath)  prompt tokens: \(promptTokens)  max tokens: \(maxTokens)")
+            print("model: \(modelOptions.model) (\(modelOptions.weights) weights)  prompt tokens: \(promptTokens)  max tokens: \(maxTokens)")
             print("concurrency  tok/s     step ms (all / decode-only)  iterations  KV blocks max  preemptions")
         }
         for level in levels {

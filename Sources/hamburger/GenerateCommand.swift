@@ -67,7 +67,7 @@ struct GenerateCommand: ParsableCommand {
         } else {
             inputs = try CommandSupport.jsonLines(promptsFile!, as: Line.self).map { ($0.1.prompt, $0.1.chat ?? false) }
         }
-        let model = try CommandSupport.loadModel(modelOptions.model)
+        let model = try modelOptions.loadModel()
         let (tokenizer, template) = try CommandSupport.loadTokenization(modelOptions.model)
         var config = EngineConfiguration()
         config.maxSequenceCount = concurrency

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Llama
 
 /// The `hamburger` command: serve, generate, tokenize, bench.
 @main
@@ -14,4 +15,17 @@ struct HamburgerCommand: ParsableCommand {
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Path to the GGUF model file.")
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Option(help: "How weights are kept: native (the file's quantized blocks), bf16 or f32.")
+    var weights: WeightPrecision = .native
+
+    @Option(help: "Compute threads (0 = all cores).")
+    var threads: Int = 0
+
+    /// Loads the model as these options say.
+    func loadModel() throws -> LlamaModel {
+        try CommandSupport.loadModel(model, precision: weights, threads: threads)
+    }
 }
+
+extension WeightPrecision: ExpressibleByArgument {}

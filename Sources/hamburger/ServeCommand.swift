@@ -5,6 +5,7 @@ import Foundation
 import GGUF
 import HTTPServer
 import Kernels
+import Llama
 import Logging
 import OpenAIAPI
 import Tokenization
@@ -91,7 +92,7 @@ final class ServerRuntime: @unchecked Sendable {
         setBLASThreadCount(settings.threads)
 
         let started = DispatchTime.now()
-        let model = try CommandSupport.loadModel(settings.model)
+        let model = try CommandSupport.loadModel(settings.model, precision: WeightPrecision(rawValue: settings.weights) ?? .native, threads: settings.threads)
         let (tokenizer, template) = try CommandSupport.loadTokenization(settings.model)
         let maxModelLength = min(settings.maxModelLen ?? model.hyperparameters.contextLength, model.hyperparameters.contextLength)
         var engineConfig = EngineConfiguration()

@@ -48,6 +48,8 @@ struct ServeOverrides: ParsableArguments {
     var maxQueuedRequests: String?
     @Option(name: .customLong("shutdown-timeout-seconds"), help: ArgumentHelp(ConfigKey.named["shutdown_timeout_seconds"]!.help, valueName: "value"))
     var shutdownTimeoutSeconds: String?
+    @Option(name: .customLong("weights"), help: ArgumentHelp(ConfigKey.named["weights"]!.help, valueName: "value"))
+    var weights: String?
     @Option(name: .customLong("threads"), help: ArgumentHelp(ConfigKey.named["threads"]!.help, valueName: "value"))
     var threads: String?
     @Option(name: .customLong("log-level"), help: ArgumentHelp(ConfigKey.named["log_level"]!.help, valueName: "value"))
@@ -79,6 +81,7 @@ struct ServeOverrides: ParsableArguments {
             ("max_model_len", maxModelLen),
             ("max_queued_requests", maxQueuedRequests),
             ("shutdown_timeout_seconds", shutdownTimeoutSeconds),
+            ("weights", weights),
             ("threads", threads),
             ("log_level", logLevel)
         ]

@@ -30,6 +30,7 @@ struct ServerConfiguration: Sendable {
     var maxQueuedRequests = 256
     var shutdownTimeoutSeconds = 30.0
     var threads = 0
+    var weights = "native"
     var logLevel = "info"
 
     /// Loads `path` (if it exists or was named explicitly), then applies environment and flag overrides.
@@ -88,6 +89,7 @@ struct ServerConfiguration: Sendable {
         try check(maxQueuedRequests > 0, "max_queued_requests", "must be positive")
         try check(shutdownTimeoutSeconds >= 0, "shutdown_timeout_seconds", "must not be negative")
         try check(threads >= 0, "threads", "must be 0 (all cores) or more")
+        try check(["native", "bf16", "f32"].contains(weights), "weights", "must be native, bf16 or f32")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "log_level", "must be one of trace, debug, info, notice, warning, error, critical")
     }
 }
