@@ -33,3 +33,5 @@ serve: build
 
 clean:
 	rm -rf .build
+
+include training/train.mk
