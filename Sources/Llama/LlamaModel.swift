@@ -76,7 +76,15 @@ public final class LlamaModel: Sendable {
         var gate = [Float](repeating: 0, count: rows * ff)
         var up = [Float](repeating: 0, count: rows * ff)
         let maxEntries = (batch.slices.map { $0.cachedEntryCount + $0.rowCount }.max() ?? 0)
-        var scores = [Float](repeating: 0, count: max(maxEntries, 1))
+        let scoreStride = max(maxEntries, 1)
+        var scores = [Float](repeating: 0, count: scoreStride * pool.threadCount)
+        // All block tables in one array, so attention tasks on any thread can read them.
+        var flatBlockTable: [Int32] = []
+        var tableStart: [Int] = []
+        for slice in batch.slices {
+            tableStart.append(flatBlockTable.count)
+            flatBlockTable += slice.blockTable
+        }
         var features = [Float](repeating: 0, count: outputRows.count * batch.featureLayers.count * d)
 
         x.withUnsafeMutableBufferPointer { xp in
@@ -111,22 +119,20 @@ public final class LlamaModel: Sendable {
                     }
                 }
             }
+            // Attention: rows are independent given the pages, so they split across the pool's threads.
             attention.withUnsafeMutableBufferPointer { ap in
                 q.withUnsafeBufferPointer { qp in
                     scores.withUnsafeMutableBufferPointer { sp in
-                        for (s, slice) in batch.slices.enumerated() {
-                            _ = s
-                            slice.blockTable.withUnsafeBufferPointer { table in
-                                let view = PagedKVView(
-                                    keys: pages.keyBlock(layer: layerIndex, block: 0),
-                                    values: pages.valueBlock(layer: layerIndex, block: 0),
-                                    blockTable: table.baseAddress!, blockSize: blockSize, entryWidth: kvWidth)
-                                for i in 0..<slice.rowCount {
-                                    let r = slice.rowStart + i
-                                    pagedAttention(output: ap.baseAddress! + r * qWidth, query: qp.baseAddress! + r * qWidth,
-                                                   kv: view, entryCount: rowEntry[r] + 1, headCount: hp.headCount,
-                                                   kvHeadCount: hp.kvHeadCount, headDim: hp.headDim, scores: sp.baseAddress!)
-                                }
+                        flatBlockTable.withUnsafeBufferPointer { tables in
+                            let keys = pages.keyBlock(layer: layerIndex, block: 0)
+                            let values = pages.valueBlock(layer: layerIndex, block: 0)
+                            pool.run(taskCount: rows) { r, thread in
+                                let view = PagedKVView(keys: keys, values: values, blockTable: tables.baseAddress! + tableStart[rowSlice[r]],
+                                                       blockSize: blockSize, entryWidth: kvWidth)
+                                pagedAttention(output: ap.baseAddress! + r * qWidth, query: qp.baseAddress! + r * qWidth,
+                                               kv: view, entryCount: rowEntry[r] + 1, headCount: hp.headCount,
+                                               kvHeadCount: hp.kvHeadCount, headDim: hp.headDim,
+                                               scores: sp.baseAddress! + thread * scoreStride)
                             }
                         }
                     }

@@ -118,8 +118,9 @@ final class CompletionSession: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         switch event {
         case let .tokens(tokens, logprobs):
-            let (delta, newLogprobs, stopped, first, gap) = state.withLock { s -> (String, [TokenLogprob], Bool, Bool, UInt64?) in
-                guard !s.finished[index] else { return ("", [], false, false, nil) }
+            let (delta, newLogprobs, stopped, first, gap, offset) = state.withLock { s -> (String, [TokenLogprob], Bool, Bool, UInt64?, Int) in
+                guard !s.finished[index] else { return ("", [], false, false, nil, 0) }
+                let offset = (choices[index].echo?.count ?? 0) + s.decoders[index].text.count
                 let before = s.decoders[index].logprobs.count
                 let delta = s.decoders[index].consume(tokens, logprobs: logprobs)
                 let added = Array(s.decoders[index].logprobs[before...])
@@ -132,12 +133,12 @@ final class CompletionSession: Sendable {
                     s.finished[index] = true
                     s.completionTokens[index] = s.decoders[index].tokenCount
                 }
-                return (delta, added, stopped, first, gap)
+                return (delta, added, stopped, first, gap, offset)
             }
             if first { metrics.timeToFirstToken.recordNanoseconds(Int64(now - startedAt)) }
             if let gap, !tokens.isEmpty { metrics.interTokenLatency.recordNanoseconds(Int64(gap) / Int64(tokens.count)) }
             if options.stream, !delta.isEmpty || (!newLogprobs.isEmpty && options.logprobs != nil) {
-                sendChunk(index: index, text: delta, logprobs: newLogprobs, finishReason: nil)
+                sendChunk(index: index, text: delta, logprobs: newLogprobs, finishReason: nil, textOffset: offset)
             }
             if stopped {
                 engine.cancel(choices[index].request.id, reason: .stop)
@@ -146,16 +147,17 @@ final class CompletionSession: Sendable {
                 finishIfAllDone()
             }
         case let .finished(reason, _, completionTokens):
-            let tail: String? = state.withLock { s in
+            let ended: (tail: String, reason: String)? = state.withLock { s in
                 guard !s.finished[index] else { return nil }
                 s.finished[index] = true
                 let tail = s.decoders[index].finish()
-                s.decoders[index].finishReason = reason == .length ? "length" : (reason == .abort ? "abort" : "stop")
+                // A stop string completed by the last flushed bytes ends the choice by "stop" too.
+                let finishReason = s.decoders[index].hitStopString || reason == .stop ? "stop" : (reason == .length ? "length" : "abort")
+                s.decoders[index].finishReason = finishReason
                 s.completionTokens[index] = completionTokens
-                return tail
+                return (tail, finishReason)
             }
-            guard let tail else { return }
-            let finishReason = reason == .length ? "length" : (reason == .abort ? "abort" : "stop")
+            guard let (tail, finishReason) = ended else { return }
             metrics.requestFinished(reason: finishReason)
             if options.stream, reason != .abort { sendChunk(index: index, text: tail, logprobs: [], finishReason: finishReason) }
             finishIfAllDone()
@@ -193,7 +195,7 @@ final class CompletionSession: Sendable {
             let out = choices.indices.map { i in
                 CompletionResponse.Choice(
                     text: (choices[i].echo ?? "") + s.decoders[i].text, index: i,
-                    logprobs: options.logprobs.map { completionLogprobs(s.decoders[i].logprobs, topCount: $0, offset: 0) },
+                    logprobs: options.logprobs.map { completionLogprobs(s.decoders[i].logprobs, topCount: $0, offset: choices[i].echo?.count ?? 0) },
                     finishReason: s.decoders[i].finishReason)
             }
             return JSONCoding.encode(CompletionResponse(id: id, created: created, model: options.model, choices: out, usage: usage))
@@ -208,12 +210,12 @@ final class CompletionSession: Sendable {
         }
     }
 
-    private func sendChunk(index: Int, text: String, logprobs: [TokenLogprob], finishReason: String?) {
+    private func sendChunk(index: Int, text: String, logprobs: [TokenLogprob], finishReason: String?, textOffset: Int = 0) {
         switch options.flavor {
         case .completion:
             let choice = CompletionResponse.Choice(
                 text: text, index: index,
-                logprobs: options.logprobs.map { completionLogprobs(logprobs, topCount: $0, offset: 0) },
+                logprobs: options.logprobs.map { completionLogprobs(logprobs, topCount: $0, offset: textOffset) },
                 finishReason: finishReason)
             sendEvent(JSONCoding.encode(CompletionResponse(id: id, created: created, model: options.model, choices: [choice], usage: nil)))
         case .chat:
