@@ -15,7 +15,8 @@
 
 CK_AI size_t ck_g_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
 
-CK_AI __m256 ck_g_half_broadcast(const uint8_t *p) { return _mm256_set1_ps(_cvtsh_ss(ck_load_u16(p))); }
+/// The fp16 at `p` in all 8 lanes (broadcast, then convert: no false dependency on an old register).
+CK_AI __m256 ck_g_half_broadcast(const uint8_t *p) { return _mm256_cvtph_ps(_mm_set1_epi16((short)ck_load_u16(p))); }
 
 CK_AI __m128i ck_g_load8(const uint8_t *p) {
     int64_t v;

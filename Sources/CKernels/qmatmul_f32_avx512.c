@@ -15,7 +15,11 @@
 
 CK_AI size_t ck_f_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
 
-CK_AI __m512 ck_f_half_broadcast(const uint8_t *p) { return _mm512_set1_ps(_cvtsh_ss(ck_load_u16(p))); }
+/// The fp16 at `p` in all 16 lanes. Broadcast first, then convert: `_cvtsh_ss` inserts into a register
+/// and ties every block's decode to the previous block's accumulators (a false dependency).
+CK_AI __m512 ck_f_half_broadcast(const uint8_t *p) {
+    return _mm512_cvtph_ps(_mm256_set1_epi16((short)ck_load_u16(p)));
+}
 
 /// The 32 weights of one block: elements 0..15 in `lo`, 16..31 in `hi`.
 CK_AI void ck_f_decode(ck_qformat F, const uint8_t *block, __m512 *lo, __m512 *hi) {
@@ -56,8 +60,8 @@ CK_AI void ck_f_tile(const ck_qf32args *a, const ck_qformat F, const int MR, con
     const size_t bb = ck_f_block_bytes(F);
     const int nb = a->K / CK_QBLOCK;
     const size_t row_bytes = (size_t)nb * bb;
-    __m512 acc[8][4];
-    const uint8_t *wrow[4];
+    __m512 acc[8][8];
+    const uint8_t *wrow[8];
     const float *xrow[8];
 #pragma clang loop unroll(full)
     for (int n = 0; n < NR; n++) wrow[n] = a->w + (size_t)(n0 + n) * row_bytes;
@@ -68,9 +72,14 @@ CK_AI void ck_f_tile(const ck_qf32args *a, const ck_qformat F, const int MR, con
         for (int n = 0; n < NR; n++) acc[m][n] = _mm512_setzero_ps();
     }
     for (int b = 0; b < nb; b++) {
-        __m512 lo[4], hi[4];
+        __m512 lo[8], hi[8];
 #pragma clang loop unroll(full)
-        for (int n = 0; n < NR; n++) ck_f_decode(F, wrow[n] + (size_t)b * bb, &lo[n], &hi[n]);
+        for (int n = 0; n < NR; n++) {
+            // The next tile's rows follow these NR rows in memory: fetch them while this tile computes
+            // (prefetches never fault, so running past the matrix is harmless).
+            _mm_prefetch((const char *)(wrow[n] + (size_t)NR * row_bytes + (size_t)b * bb), _MM_HINT_T0);
+            ck_f_decode(F, wrow[n] + (size_t)b * bb, &lo[n], &hi[n]);
+        }
 #pragma clang loop unroll(full)
         for (int m = 0; m < MR; m++) {
             const float *xp = xrow[m] + (size_t)b * CK_QBLOCK;
@@ -95,7 +104,7 @@ typedef void (*ck_f_tile_fn)(const ck_qf32args *, int, int);
 #define CK_F_TILE(F, NAME, MR, NR) \
     static void ck_f_tile_##NAME##_##MR##x##NR(const ck_qf32args *a, int m0, int n0) { ck_f_tile(a, F, MR, NR, m0, n0); }
 #define CK_F_TILES(F, NAME) \
-    CK_F_TILE(F, NAME, 1, 4) CK_F_TILE(F, NAME, 2, 4) CK_F_TILE(F, NAME, 3, 4) CK_F_TILE(F, NAME, 4, 4) \
+    CK_F_TILE(F, NAME, 1, 8) CK_F_TILE(F, NAME, 1, 4) CK_F_TILE(F, NAME, 2, 4) CK_F_TILE(F, NAME, 3, 4) CK_F_TILE(F, NAME, 4, 4) \
     CK_F_TILE(F, NAME, 1, 2) CK_F_TILE(F, NAME, 2, 2) CK_F_TILE(F, NAME, 3, 2) CK_F_TILE(F, NAME, 4, 2) \
     CK_F_TILE(F, NAME, 5, 2) CK_F_TILE(F, NAME, 6, 2) CK_F_TILE(F, NAME, 7, 2) CK_F_TILE(F, NAME, 8, 2) \
     CK_F_TILE(F, NAME, 1, 1) CK_F_TILE(F, NAME, 2, 1) CK_F_TILE(F, NAME, 3, 1) CK_F_TILE(F, NAME, 4, 1) \
@@ -104,15 +113,17 @@ CK_F_TILES(CK_Q4_0, q4_0)
 CK_F_TILES(CK_Q4_1, q4_1)
 CK_F_TILES(CK_Q8_0, q8_0)
 
-/// Tiles of one format: 4 columns x 1..4 rows (few rows: decode), 2 x 1..8 and 1 x 1..8 (tails, batches).
+/// Tiles of one format: 8 columns x 1 row (one row), 4 columns x 1..4 rows (few rows), 2 x 1..8 and 1 x 1..8 (tails, batches).
 typedef struct {
+    ck_f_tile_fn wide8;
     ck_f_tile_fn wide4[4];
     ck_f_tile_fn wide2[8];
     ck_f_tile_fn single[8];
 } ck_f_tile_set;
 
 #define CK_F_SET(NAME) \
-    {{ck_f_tile_##NAME##_1x4, ck_f_tile_##NAME##_2x4, ck_f_tile_##NAME##_3x4, ck_f_tile_##NAME##_4x4}, \
+    {ck_f_tile_##NAME##_1x8, \
+     {ck_f_tile_##NAME##_1x4, ck_f_tile_##NAME##_2x4, ck_f_tile_##NAME##_3x4, ck_f_tile_##NAME##_4x4}, \
      {ck_f_tile_##NAME##_1x2, ck_f_tile_##NAME##_2x2, ck_f_tile_##NAME##_3x2, ck_f_tile_##NAME##_4x2, \
       ck_f_tile_##NAME##_5x2, ck_f_tile_##NAME##_6x2, ck_f_tile_##NAME##_7x2, ck_f_tile_##NAME##_8x2}, \
      {ck_f_tile_##NAME##_1x1, ck_f_tile_##NAME##_2x1, ck_f_tile_##NAME##_3x1, ck_f_tile_##NAME##_4x1, \
@@ -129,6 +140,9 @@ void ck_qmatmul_f32_avx512(const ck_qf32args *a, int n_begin, int n_end) {
         const int nr = few ? 4 : 2, mr = few ? 4 : 8;
         const ck_f_tile_fn *tiles = few ? set->wide4 : set->wide2;
         int n = n_begin;
+        if (m_end - mb == 1) {
+            for (; n + 8 <= n_end; n += 8) set->wide8(a, mb, n);
+        }
         for (; n + nr <= n_end; n += nr) {
             for (int m = mb; m < m_end; m += mr) {
                 const int rows = m_end - m < mr ? m_end - m : mr;
