@@ -122,4 +122,7 @@ void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, c
 #ifdef __cplusplus
 }
 #endif
+
+// Float-activation products with quantized weights (this header is the module's umbrella).
+#include "CKernelsF32Act.h"
 #endif
