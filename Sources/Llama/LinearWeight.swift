@@ -6,8 +6,11 @@ import Kernels
 public struct LinearWeight: @unchecked Sendable {
     public enum Storage {
         case float([Float])
-        /// Blocks in place in the mapped model file (kept alive by `LlamaWeights.file`).
+        /// Blocks in place in the mapped model file (kept alive by `LlamaWeights.file`), multiplied
+        /// against Float activations.
         case quantized(QuantizedMatrix)
+        /// The same blocks, multiplied against int8-quantized activations.
+        case quantizedInt8(QuantizedMatrix)
         case bf16(BF16Matrix, BF16Buffer)
     }
 
@@ -24,10 +27,10 @@ public struct LinearWeight: @unchecked Sendable {
     /// Loads tensor `info` of `file` in `precision`.
     static func load(_ info: GGUFTensorInfo, from file: GGUFFile, precision: WeightPrecision) throws -> LinearWeight {
         let out = info.rowCount, inner = info.rowLength
-        if precision == .native, let format = QuantizedFormat(ggmlTypeID: info.type.rawValue) {
+        if precision == .native || precision == .nativeInt8, let format = QuantizedFormat(ggmlTypeID: info.type.rawValue) {
             let bytes = file.tensorData(info)
             let matrix = try QuantizedMatrix(format: format, rowCount: out, columnCount: inner, blocks: bytes.baseAddress!, byteCount: bytes.count)
-            return LinearWeight(outputWidth: out, inputWidth: inner, storage: .quantized(matrix))
+            return LinearWeight(outputWidth: out, inputWidth: inner, storage: precision == .native ? .quantized(matrix) : .quantizedInt8(matrix))
         }
         let values = try file.dequantize(info)
         if precision == .bf16 {
@@ -43,7 +46,7 @@ public struct LinearWeight: @unchecked Sendable {
     public var byteCount: Int {
         switch storage {
         case let .float(v): return v.count * 4
-        case let .quantized(m): return QuantizedMatrix.byteCount(format: m.format, rowCount: m.rowCount, columnCount: m.columnCount)
+        case let .quantized(m), let .quantizedInt8(m): return QuantizedMatrix.byteCount(format: m.format, rowCount: m.rowCount, columnCount: m.columnCount)
         case .bf16: return outputWidth * inputWidth * 2
         }
     }
@@ -60,6 +63,9 @@ public struct LinearWeight: @unchecked Sendable {
                                      rowCount: input.rows, inputWidth: inputWidth, outputWidth: outputWidth)
                 }
             case let .quantized(matrix):
+                try quantizedFloatMatmul(output: out, input: UnsafeBufferPointer(start: input.values, count: input.rows * input.width),
+                                         rowCount: input.rows, weights: matrix, pool: pool)
+            case let .quantizedInt8(matrix):
                 try quantizedMatmul(output: out, input: try input.quantized(), weights: matrix, pool: pool)
             case let .bf16(matrix, _):
                 try bf16Matmul(output: out, input: try input.bf16(), weights: matrix, pool: pool)

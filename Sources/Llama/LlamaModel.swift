@@ -17,7 +17,7 @@ public final class LlamaModel: Sendable {
 
     /// Loads the model from `file` keeping the weights in `precision`, computing on `threadCount`
     /// threads (nil: one per available core).
-    public init(file: GGUFFile, precision: WeightPrecision = .f32, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
+    public init(file: GGUFFile, precision: WeightPrecision = .native, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
         let hp = try LlamaHyperparameters(file: file)
         hyperparameters = hp
         weights = try LlamaWeights(file: file, hyperparameters: hp, precision: precision, lmHeadPrecision: lmHeadPrecision)
@@ -26,7 +26,7 @@ public final class LlamaModel: Sendable {
         if precision == .f32, let threadCount { setBLASThreadCount(threadCount) }
     }
 
-    public convenience init(path: String, precision: WeightPrecision = .f32, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
+    public convenience init(path: String, precision: WeightPrecision = .native, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch let error as GGUFError { throw LlamaError.file(error) }
         try self.init(file: file, precision: precision, lmHeadPrecision: lmHeadPrecision, threadCount: threadCount)

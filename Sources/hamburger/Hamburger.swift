@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Path to the GGUF model file.")
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-    @Option(help: "How weights are kept: native (the file's quantized blocks), bf16 or f32.")
+    @Option(help: "How weights are kept: native (the file's quantized blocks), native-int8, bf16 or f32.")
     var weights: WeightPrecision = .native
 
     @Option(help: "Compute threads (0 = all cores).")

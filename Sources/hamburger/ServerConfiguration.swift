@@ -1,4 +1,5 @@
 import Foundation
+import Llama
 import Yams
 
 /// The server's configuration: `config/hamburger.yaml`, then `HAMBURGER_*` environment variables, then
@@ -89,7 +90,7 @@ struct ServerConfiguration: Sendable {
         try check(maxQueuedRequests > 0, "max_queued_requests", "must be positive")
         try check(shutdownTimeoutSeconds >= 0, "shutdown_timeout_seconds", "must not be negative")
         try check(threads >= 0, "threads", "must be 0 (all cores) or more")
-        try check(["native", "bf16", "f32"].contains(weights), "weights", "must be native, bf16 or f32")
+        try check(WeightPrecision(rawValue: weights) != nil, "weights", "must be native, native-int8, bf16 or f32")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "log_level", "must be one of trace, debug, info, notice, warning, error, critical")
     }
 }
