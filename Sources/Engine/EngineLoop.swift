@@ -15,6 +15,8 @@ final class EngineLoop: @unchecked Sendable {
     private let mailbox: EngineMailbox
     private let observer: (@Sendable (IterationReport) -> Void)?
     private let clock: @Sendable () -> UInt64
+    /// When each waiting request was taken in, until its first admission (for queue-time metrics).
+    private var acceptedAt: [String: UInt64] = [:]
     private var samplers: [String: RequestSampler] = [:]
     private var sinks: [String: @Sendable (GenerationEvent) -> Void] = [:]
     private var scratch = SamplingScratch()
@@ -70,6 +72,7 @@ final class EngineLoop: @unchecked Sendable {
             return
         }
         sinks[request.id] = submission.onEvent
+        acceptedAt[request.id] = clock()
         samplers[request.id] = RequestSampler(
             parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
             seed: submission.fallbackSeed)
@@ -83,6 +86,7 @@ final class EngineLoop: @unchecked Sendable {
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int) {
         samplers[id] = nil
         let sink = sinks.removeValue(forKey: id)
+        acceptedAt.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
         mailbox.markFinished(id)
         if let sink { outbox.append((sink, .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens))) }
@@ -97,10 +101,12 @@ final class EngineLoop: @unchecked Sendable {
             for id in scheduler.runningIds + scheduler.waitingIds { abort(id) }
             return
         }
+        var queueSeconds: [Double] = []
         for id in plan.admittedIds {
             if let sequence = scheduler.sequence(id), sequence.preemptionCount == 0 {
                 stats.promptTokensTotal += sequence.promptTokenCount
             }
+            if let accepted = acceptedAt.removeValue(forKey: id) { queueSeconds.append(Double(start &- min(start, accepted)) / 1e9) }
         }
         let blocksDuringPass = scheduler.allocator.usedCount
         stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, blocksDuringPass)
@@ -143,13 +149,15 @@ final class EngineLoop: @unchecked Sendable {
             }
         }
         record(
-            plan: plan, generated: generated, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart, forwardEnd: forwardEnd)
+            plan: plan, generated: generated, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart, forwardEnd: forwardEnd,
+            queueSeconds: queueSeconds)
     }
 
     private func record(
-        plan: SchedulePlan, generated: Int, blocksDuringPass: Int, start: UInt64, forwardStart: UInt64, forwardEnd: UInt64) {
+        plan: SchedulePlan, generated: Int, blocksDuringPass: Int, start: UInt64, forwardStart: UInt64, forwardEnd: UInt64,
+        queueSeconds: [Double]) {
         let end = clock()
-        let report = IterationReport(
+        var report = IterationReport(
             index: stats.iterationsTotal,
             durationSeconds: Double(end &- start) / 1e9,
             forwardSeconds: Double(forwardEnd &- forwardStart) / 1e9,
@@ -157,6 +165,7 @@ final class EngineLoop: @unchecked Sendable {
             sequenceCount: plan.chunks.count, generatedTokenCount: generated, preemptionCount: plan.preemptedIds.count,
             kvBlocksUsed: blocksDuringPass, runningCount: scheduler.runningCount, waitingCount: scheduler.waitingCount,
             kvEntriesUsed: scheduler.heldEntryCount)
+        report.queueSeconds = queueSeconds
         stats.iterationsTotal += 1
         stats.generationTokensTotal += generated
         stats.prefillRowsTotal += report.prefillRowCount

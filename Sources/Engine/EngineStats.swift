@@ -50,6 +50,8 @@ public struct IterationReport: Sendable, Equatable {
     public var waitingCount: Int
     /// KV entries written, over all running sequences.
     public var kvEntriesUsed: Int
+    /// For each request first admitted in this iteration: seconds it waited in the queue since submission.
+    public var queueSeconds: [Double] = []
 }
 
 /// A snapshot of the engine for `/metrics`, benchmarks and logs; safe to read from any thread.

@@ -95,7 +95,8 @@ public final class APIMetrics: Sendable {
     }
 
     /// Records one engine iteration's row count (for `iteration_tokens_total`).
-    public func recordIteration(rowCount: Int) {
+    public func recordIteration(rowCount: Int, queueSeconds: [Double] = []) {
         iterationTokens.record(rowCount)
+        for seconds in queueSeconds { queueTime.recordNanoseconds(Int64(seconds * 1e9)) }
     }
 }

@@ -102,7 +102,7 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.kvBlockSize = settings.blockSize
         engineConfig.kvCapacity = .bytes(settings.kvCacheBytes)
         let metrics = handler.metrics
-        engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount) }
+        engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
         let engine: InferenceEngine
         do {
             engine = try InferenceEngine(model: model, configuration: engineConfig)
