@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Geometry of the paged KV cache: how many layers, how wide one entry is, and how the entries are
 /// grouped into fixed-size blocks. Counting is in KV **entries** (one per base forward row), not tokens:
 /// with HAMburger decoding one entry can stand for several generated tokens.
@@ -49,15 +53,15 @@ public final class KVPages: @unchecked Sendable {
     public init(layout: KVCacheLayout) {
         self.layout = layout
         let count = layout.layerCount * layout.floatsPerLayer
-        keys = .allocate(capacity: count)
-        keys.initialize(repeating: 0, count: count)
-        values = .allocate(capacity: count)
-        values.initialize(repeating: 0, count: count)
+        // calloc: zeroed pages come from the kernel on first touch, so resident memory grows with the
+        // entries actually written, not with the configured capacity.
+        keys = calloc(count, MemoryLayout<Float>.stride)!.bindMemory(to: Float.self, capacity: count)
+        values = calloc(count, MemoryLayout<Float>.stride)!.bindMemory(to: Float.self, capacity: count)
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        free(keys)
+        free(values)
     }
 
     /// Start of one block's K page in `layer`.
