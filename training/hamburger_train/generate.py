@@ -1,0 +1,75 @@
+"""Reference decoder CLI and the parity fixture for the Swift engine.
+
+    python -m hamburger_train.generate --adapter models/hamburger-smollm2-135m.json \
+        --fixture Tests/Fixtures/hamburger-greedy.json
+    python -m hamburger_train.generate --adapter models/hamburger-smollm2-135m.json --prompt "Hi!" --confidence 0.9
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from .base import DEFAULT_GGUF, chat_ids, chat_prompt, load_base, sha256_file
+from .decoder import HamburgerDecoder
+from .export import load_adapter
+
+FIXTURE_PROMPTS = [
+    "What is the capital of France?",
+    "Write a haiku about the sea.",
+    "Explain photosynthesis in one sentence.",
+    "Give me three tips for staying focused while studying.",
+    "What is 17 + 25?",
+    "Write a Python function that reverses a string.",
+    "Translate to French: Good morning, how are you?",
+    "Tell me a short story about a brave little mouse.",
+    "List the planets of the solar system.",
+    "Why is the sky blue?",
+]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--adapter", default="models/hamburger-smollm2-135m.json")
+    ap.add_argument("--gguf", default=str(DEFAULT_GGUF))
+    ap.add_argument("--prompt", action="append", help="user message (repeatable)")
+    ap.add_argument("--confidence", type=float, action="append", help="repeatable; default: adapter default and 0.5")
+    ap.add_argument("--max-new-tokens", type=int, default=48)
+    ap.add_argument("--fixture", help="write the parity fixture JSON here")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    base, tok, _ = load_base(a.gguf)
+    ad = load_adapter(a.adapter, base, a.gguf)
+    meta = json.loads(Path(a.adapter).read_text())
+    confs = a.confidence or sorted({meta["default_confidence"], 0.5}, reverse=True)
+    prompts = a.prompt or FIXTURE_PROMPTS
+    dec = HamburgerDecoder(base, ad)
+    cases = []
+    for p in prompts:
+        ids = chat_ids(tok, p)
+        ar = dec.generate(ids, a.max_new_tokens, None)
+        for c in confs:
+            g = dec.generate(ids, a.max_new_tokens, c)
+            text = tok.decode(g.tokens)
+            print(f"[conf {c}] {p!r} -> {len(g.tokens) / len(g.group_sizes):.2f} tok/step: {text!r}", flush=True)
+            cases.append({"prompt": p, "chat": chat_prompt(tok, p), "prompt_ids": ids, "confidence": c,
+                          "tokens": g.tokens, "group_sizes": g.group_sizes, "kv_entries": g.kv_entries,
+                          "text": text, "base_tokens": ar.tokens})
+    if a.fixture:
+        st = Path(a.adapter).parent / meta["weights_file"]
+        fx = {"description": "HAMburger greedy parity fixture: the Swift engine must produce these token ids "
+                             "and group sizes (one per macro step) for prompt_ids at each confidence",
+              "generator": "python -m hamburger_train.generate (training/hamburger_train/decoder.py), fp32",
+              "adapter_json": Path(a.adapter).name, "adapter_weights_sha256": sha256_file(st),
+              "base_model": Path(a.gguf).name, "base_sha256": sha256_file(a.gguf),
+              "max_new_tokens": a.max_new_tokens, "eos_token_ids": [2], "confidences": confs, "cases": cases}
+        Path(a.fixture).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.fixture).write_text(json.dumps(fx, indent=1) + "\n")
+        print(f"generate: wrote {a.fixture} ({len(cases)} cases)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Training loop: time budget, resumable checkpoints, progress bar with loss and per-micro-step accuracy.
+
+    python -m hamburger_train.train --run training/runs/full --time-budget 3600
+
+Reads every `data*.jsonl` in the run directory (datagen.py), segments by entropy, holds out a validation
+slice, trains embedder + merge-only LoRA + micro decoder + stop head jointly, and writes
+`<run>/ckpt.pt` (latest, resumable), `<run>/best.pt` (lowest validation loss) and `<run>/log.jsonl`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import random
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .adapter import HamburgerAdapter
+from .base import DEFAULT_GGUF, device, load_base
+from .batch import Example, collate
+from .config import AdapterConfig, SegmentConfig, TrainConfig
+from .objective import forward_losses
+from .segment import segment, size_histogram
+
+
+def load_examples(run: Path, seg: SegmentConfig, max_response: int | None = None) -> list[Example]:
+    seen, out = set(), []
+    for f in sorted(run.glob("data*.jsonl")):
+        for line in f.open():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by an interrupted writer
+            if r["prompt"] in seen or not r["response_ids"]:
+                continue
+            seen.add(r["prompt"])
+            resp, ent = r["response_ids"], r["entropy"]
+            if max_response:
+                resp, ent = resp[:max_response], ent[:max_response]
+            out.append(Example(r["prompt_ids"], resp, segment(ent, seg.tau, seg.max_steps)))
+    out.sort(key=lambda e: len(e.prompt) + len(e.response))
+    random.Random(1234).shuffle(out)
+    return out
+
+
+def autocast(dev):
+    return torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
+
+
+def param_groups(ad: HamburgerAdapter, tc: TrainConfig):
+    micro = list(ad.micro.parameters())
+    ids = {id(p) for p in micro}
+    rest = [p for p in ad.parameters() if id(p) not in ids]
+    return [{"params": rest, "lr": tc.lr}, {"params": micro, "lr": tc.micro_lr}]
+
+
+def save_ckpt(path: Path, ad, opt, step, epoch_pos, acfg, scfg, tc, best_val, elapsed):
+    tmp = path.with_suffix(".tmp")
+    torch.save({"adapter": ad.state_dict(), "opt": opt.state_dict() if opt else None, "step": step,
+                "epoch_pos": epoch_pos, "adapter_cfg": acfg.to_dict(), "segment_cfg": dataclasses.asdict(scfg),
+                "train_cfg": dataclasses.asdict(tc), "best_val": best_val, "elapsed": elapsed}, tmp)
+    tmp.replace(path)
+
+
+@torch.no_grad()
+def validate(base, ad, val: list[Example], tc: TrainConfig, dev, K: int) -> dict:
+    ad.eval()
+    acc: dict[str, list] = {}
+    for i in range(0, len(val), tc.batch_size):
+        bt = collate(val[i:i + tc.batch_size], K)
+        with autocast(dev):
+            _, m = forward_losses(base, ad, bt, tc)
+        for k, v in m.items():
+            acc.setdefault(k, []).append(v)
+    ad.train()
+    return {k: sum(v) / len(v) for k, v in acc.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True, help="run directory holding data*.jsonl")
+    ap.add_argument("--gguf", default=str(DEFAULT_GGUF))
+    ap.add_argument("--time-budget", type=float, default=3600, help="seconds of training (resumes add to it)")
+    ap.add_argument("--max-steps", type=int, default=1_000_000)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--micro-lr", type=float, default=2e-4)
+    ap.add_argument("--tau", type=float, default=SegmentConfig.tau, help="segmentation entropy threshold (nats)")
+    ap.add_argument("--K", type=int, default=4)
+    ap.add_argument("--lora-rank", type=int, default=16)
+    ap.add_argument("--micro-layers", type=int, default=2)
+    ap.add_argument("--val", type=int, default=48, help="held-out validation samples")
+    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--max-response", type=int, default=96)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--resume", action="store_true", help="continue from <run>/ckpt.pt")
+    ap.add_argument("--no-hidden-all-layers", action="store_true", help="hidden MSE on feature layers only")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dev = device()
+    run = Path(a.run)
+
+    scfg = SegmentConfig(tau=a.tau, max_steps=a.K)
+    acfg = AdapterConfig(max_steps=a.K, micro_layers=a.micro_layers, lora_rank=a.lora_rank,
+                         lora_alpha=2.0 * a.lora_rank)
+    tc = TrainConfig(lr=a.lr, micro_lr=a.micro_lr, batch_size=a.batch_size, time_budget_s=a.time_budget,
+                     max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers)
+    ck = None
+    if a.resume and (run / "ckpt.pt").exists():
+        ck = torch.load(run / "ckpt.pt", map_location="cpu", weights_only=False)
+        acfg = AdapterConfig.from_dict(ck["adapter_cfg"])
+        scfg = SegmentConfig(**ck["segment_cfg"])
+
+    examples = load_examples(run, scfg, a.max_response)
+    if len(examples) < 2:
+        raise SystemExit(f"train: need data in {run}/data*.jsonl (run hamburger_train.datagen first)")
+    n_val = min(a.val, max(1, len(examples) // 10))
+    val, train = examples[:n_val], examples[n_val:]
+    hist = size_histogram([e.sizes for e in examples], scfg.max_steps)
+    print(f"train: {len(train)} train / {len(val)} val samples; tau={scfg.tau}: {json.dumps(hist)}", flush=True)
+    (run / "segmentation.json").write_text(json.dumps({"tau": scfg.tau, "K": scfg.max_steps, **hist}, indent=1))
+
+    base, _, _ = load_base(a.gguf)
+    base.to(dev)
+    ad = HamburgerAdapter(base, acfg).to(dev)
+    opt = torch.optim.AdamW(param_groups(ad, tc), weight_decay=0.0)
+    step, pos, best_val, elapsed0 = 0, 0, math.inf, 0.0
+    if ck is not None:
+        ad.load_state_dict(ck["adapter"])
+        if ck["opt"]:
+            opt.load_state_dict(ck["opt"])
+        step, pos, best_val, elapsed0 = ck["step"], ck["epoch_pos"], ck["best_val"], ck.get("elapsed", 0.0)
+        print(f"train: resumed at step {step}", flush=True)
+    base_lrs = [g["lr"] for g in opt.param_groups]
+
+    log = (run / "log.jsonl").open("a")
+    t0 = time.time()
+    last_ck = t0
+    budget = a.time_budget + elapsed0
+    bar = tqdm(desc="train", mininterval=5)
+    ema: dict[str, float] = {}
+    ad.train()
+    while step < tc.max_steps and elapsed0 + time.time() - t0 < budget:
+        if pos >= len(train):
+            pos = 0
+        bt = collate(train[pos:pos + tc.batch_size], acfg.max_steps)
+        pos += tc.batch_size
+        warm = min(1.0, (step + 1) / 20)
+        for g, lr in zip(opt.param_groups, base_lrs):
+            g["lr"] = lr * warm
+        with autocast(dev):
+            loss, m = forward_losses(base, ad, bt, tc)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(ad.parameters(), 1.0)
+        opt.step()
+        step += 1
+        for k, v in m.items():
+            ema[k] = v if k not in ema else 0.9 * ema[k] + 0.1 * v
+        bar.update(1)
+        bar.set_postfix({k: f"{ema[k]:.3f}" for k in ("loss", "kl", "mse", "s1", "s2", "s3", "s4", "stop_acc") if k in ema})
+        rec = {"step": step, "t": round(elapsed0 + time.time() - t0, 1), **{k: round(v, 4) for k, v in m.items()}}
+        if step % tc.eval_every == 0:
+            vm = validate(base, ad, val, tc, dev, acfg.max_steps)
+            rec["val"] = {k: round(v, 4) for k, v in vm.items()}
+            print(f"\nval step {step}: {json.dumps(rec['val'])}", flush=True)
+            if vm["loss"] < best_val:
+                best_val = vm["loss"]
+                save_ckpt(run / "best.pt", ad, None, step, pos, acfg, scfg, tc, best_val, elapsed0 + time.time() - t0)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        if time.time() - last_ck > tc.ckpt_every_s:
+            save_ckpt(run / "ckpt.pt", ad, opt, step, pos, acfg, scfg, tc, best_val, elapsed0 + time.time() - t0)
+            last_ck = time.time()
+    bar.close()
+    vm = validate(base, ad, val, tc, dev, acfg.max_steps)
+    print(f"final val step {step}: {json.dumps(vm)}", flush=True)
+    log.write(json.dumps({"step": step, "final_val": vm}) + "\n")
+    if vm["loss"] < best_val:
+        best_val = vm["loss"]
+        save_ckpt(run / "best.pt", ad, None, step, pos, acfg, scfg, tc, best_val, elapsed0 + time.time() - t0)
+    save_ckpt(run / "ckpt.pt", ad, opt, step, pos, acfg, scfg, tc, best_val, elapsed0 + time.time() - t0)
+    print(f"train: done at step {step}; checkpoints in {run}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

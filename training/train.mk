@@ -1,0 +1,53 @@
+# Training targets for the HAMburger adapter (included from the top-level Makefile).
+#   make train        the full run: data, training, export, evaluation, report inputs, parity fixture
+#   make train-smoke  a short run on a few prompts that exercises every stage (outputs in training/runs/smoke)
+# Knobs: TRAIN_PROMPTS, TRAIN_TOKENS, TRAIN_DATA_BUDGET, TRAIN_BUDGET (seconds), TRAIN_TAU, TRAIN_ARGS.
+
+TRAIN_VENV ?= .venv-train
+TRAIN_PY ?= $(TRAIN_VENV)/bin/python
+TRAIN_RUN ?= training/runs/full
+TRAIN_PROMPTS ?= 4200
+TRAIN_TOKENS ?= 96
+TRAIN_DATA_BUDGET ?= 3000
+TRAIN_BUDGET ?= 3600
+TRAIN_TAU ?= 0.5
+TRAIN_ARGS ?=
+ADAPTER ?= models/hamburger-smollm2-135m
+HB = PYTHONPATH=training OMP_NUM_THREADS=1 $(TRAIN_PY) -m hamburger_train
+
+.PHONY: train train-smoke train-venv
+
+train-venv: setup
+	@bash scripts/python-test.sh --install-only
+
+train: train-venv
+	mkdir -p $(TRAIN_RUN)
+	$(HB).datagen --out $(TRAIN_RUN)/data-0.jsonl --n-prompts $(TRAIN_PROMPTS) --max-new-tokens $(TRAIN_TOKENS) \
+	    --shard 0/2 --time-budget $(TRAIN_DATA_BUDGET) & \
+	$(HB).datagen --out $(TRAIN_RUN)/data-1.jsonl --n-prompts $(TRAIN_PROMPTS) --max-new-tokens $(TRAIN_TOKENS) \
+	    --shard 1/2 --time-budget $(TRAIN_DATA_BUDGET); wait
+	$(HB).train --run $(TRAIN_RUN) --time-budget $(TRAIN_BUDGET) --tau $(TRAIN_TAU) --resume $(TRAIN_ARGS)
+	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence 0.9
+	$(HB).evaluate run --adapter $(ADAPTER).json --n-train-prompts $(TRAIN_PROMPTS) --configs base,0.5,0.7 \
+	    --out $(TRAIN_RUN)/eval-a.json & \
+	$(HB).evaluate run --adapter $(ADAPTER).json --n-train-prompts $(TRAIN_PROMPTS) --configs 0.8,0.9,0.95 \
+	    --out $(TRAIN_RUN)/eval-b.json; wait
+	$(HB).evaluate report --inputs $(TRAIN_RUN)/eval-a.json $(TRAIN_RUN)/eval-b.json --md $(TRAIN_RUN)/eval.md \
+	    --json $(TRAIN_RUN)/eval-summary.json --png training/report-curve.png
+	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence-from $(TRAIN_RUN)/eval-summary.json
+	$(HB).generate --adapter $(ADAPTER).json --fixture Tests/Fixtures/hamburger-greedy.json
+
+SMOKE = training/runs/smoke
+train-smoke: train-venv
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
+	$(HB).datagen --out $(SMOKE)/data-0.jsonl --n-prompts 12 --max-new-tokens 24 --batch-size 6
+	$(HB).train --run $(SMOKE) --time-budget 20 --max-steps 4 --batch-size 2 --val 2 --eval-every 2
+	$(HB).export --ckpt $(SMOKE)/best.pt --out $(SMOKE)/adapter --confidence 0.9
+	$(HB).evaluate run --adapter $(SMOKE)/adapter.json --n-train-prompts 12 --configs base,0.5,0.9 \
+	    --n-prompts 2 --n-qa 2 --max-new-tokens 12 --qa-tokens 8 --out $(SMOKE)/eval.json
+	$(HB).evaluate report --inputs $(SMOKE)/eval.json --md $(SMOKE)/eval.md --json $(SMOKE)/eval-summary.json \
+	    --png $(SMOKE)/curve.png --samples 1
+	$(HB).export --ckpt $(SMOKE)/best.pt --out $(SMOKE)/adapter --confidence-from $(SMOKE)/eval-summary.json
+	$(HB).generate --adapter $(SMOKE)/adapter.json --max-new-tokens 12 --prompt "What is 2 + 2?" \
+	    --fixture $(SMOKE)/fixture.json
+	@echo "train-smoke: every stage ran; outputs in $(SMOKE)"
