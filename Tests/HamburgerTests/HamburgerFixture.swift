@@ -61,11 +61,22 @@ enum HamburgerTestbed {
         return runtime
     }
 
-    static func engine(_ runtime: HamburgerRuntime?, kvBlocks: Int = 256, maxBatchedTokens: Int = 512) throws -> InferenceEngine {
+    static func engine(_ runtime: HamburgerRuntime?, kvBlocks: Int = 256, maxBatchedTokens: Int = 512,
+                       observer: (@Sendable (IterationReport) -> Void)? = nil) throws -> InferenceEngine {
         guard let model else { throw EngineError.invalidConfiguration("no model at \(TestPaths.modelPath); run 'make setup'") }
-        return try InferenceEngine(
-            model: model, configuration: EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: 16, kvCapacity: .blocks(kvBlocks)),
-            hamburger: runtime)
+        var configuration = EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: 16, kvCapacity: .blocks(kvBlocks))
+        configuration.iterationObserver = observer
+        return try InferenceEngine(model: model, configuration: configuration, hamburger: runtime)
+    }
+
+    /// The trained adapter and its fixture when committed, else the untrained one (when written).
+    static func anyAdapter() throws -> (HamburgerFixture, HamburgerRuntime) {
+        for name in [trainedFixtureName, untrainedFixtureName] {
+            if let fixture = fixture(name), let path = adapterPath(forFixture: name), FileManager.default.fileExists(atPath: path) {
+                return (fixture, try runtime(adapterPath: path))
+            }
+        }
+        throw HamburgerError.unreadableFile(path: "models/hamburger-smollm2-135m.json", reason: "no HAMburger adapter with a parity fixture is present")
     }
 
     /// The engine's output in the fixture's terms: emitted tokens plus the final stop token when the
