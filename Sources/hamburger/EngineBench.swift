@@ -63,8 +63,8 @@ struct EngineBench {
         let usesHamburger = modes.contains("hamburger")
         let hamburger = usesHamburger ? try CommandSupport.loadHamburger(model: model, modelPath: modelPath, adapterPath: adapterPath) : nil
         let prompts = try self.prompts(chat: usesHamburger)
-        let meanPrompt = Double(prompts.reduce(0) { $0 + $1.count }) / Double(max(prompts.count, 1))
         if !json {
+            let meanPrompt = Double(prompts.reduce(0) { $0 + $1.count }) / Double(max(prompts.count, 1))
             let confidenceText = hamburger.map { "  confidence: \(confidence ?? $0.adapter.defaultConfidence)" } ?? ""
             print("model: \(modelPath)  prompts: \(usesHamburger ? "\(prompts.count) chat prompts" : "random"), mean \(String(format: "%.1f", meanPrompt)) tokens  max tokens: \(maxTokens)\(confidenceText)")
             print("concurrency  mode            tok/s     step ms (all / decode)  tok/step  KV/token  seqs in \(Self.kvBudget)  preemptions")
@@ -72,12 +72,13 @@ struct EngineBench {
         for level in levels {
             var byMode: [String: LevelResult] = [:]
             for mode in modes {
-                let result = try runLevel(level, mode: mode, model: model, hamburger: hamburger, prompts: prompts, meanPrompt: meanPrompt)
+                let result = try runLevel(level, mode: mode, model: model, hamburger: hamburger, prompts: prompts)
                 byMode[mode] = result
                 if json {
                     print(CommandSupport.jsonLine(result))
                 } else {
-                    print(String(format: "%11d  %-14@  %8.1f  %8.1f / %-8.1f     %8.3f  %8.3f  %12d  %d", level, mode as NSString,
+                    let name = mode.padding(toLength: 14, withPad: " ", startingAt: 0)
+                    print(String(format: "%11d  ", level) + name + String(format: "  %8.1f  %8.1f / %-8.1f     %8.3f  %8.3f  %12d  %d",
                                  result.tokens_per_second, result.step_ms_median, result.decode_step_ms_median,
                                  result.tokens_per_macro_step, result.kv_entries_per_generated_token,
                                  result.sequences_in_kv_budget, result.preemptions))
@@ -94,8 +95,8 @@ struct EngineBench {
                 if json {
                     print(CommandSupport.jsonLine(r))
                 } else {
-                    print(String(format: "%11d  %-14@  %8.2fx %23@  %7.2fx  %7.2fx  %11.2fx", level, "ratio h/a" as NSString,
-                                 r.tokens_per_second, "" as NSString, r.tokens_per_macro_step, r.kv_entries_per_generated_token,
+                    print(String(format: "%11d  ratio h/a       %7.2fx" + String(repeating: " ", count: 26) + "%7.2fx  %7.2fx  %11.2fx", level,
+                                 r.tokens_per_second, r.tokens_per_macro_step, r.kv_entries_per_generated_token,
                                  r.sequences_in_kv_budget))
                 }
             }
@@ -122,8 +123,7 @@ struct EngineBench {
         }
     }
 
-    private func runLevel(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerRuntime?, prompts: [[Int32]],
-                          meanPrompt: Double) throws -> LevelResult {
+    private func runLevel(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerRuntime?, prompts: [[Int32]]) throws -> LevelResult {
         let reports = Mutex<[IterationReport]>([])
         var config = EngineConfiguration()
         config.maxSequenceCount = max(level, 1)
@@ -144,6 +144,7 @@ struct EngineBench {
         let all = reports.withLock { $0 }
         let stats = engine.stats()
         let kvPerToken = generated == 0 ? 0 : Double(steps) / Double(generated)
+        let meanPrompt = Double(requests.reduce(0) { $0 + $1.promptTokenIds.count }) / Double(max(requests.count, 1))
         let entriesPerSequence = meanPrompt + Double(maxTokens) * kvPerToken
         return LevelResult(
             concurrency: level, decoding: mode,
