@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "KVCache"),
         .target(name: "Llama", dependencies: ["Kernels", "GGUF", "KVCache"]),
-        .target(name: "Hamburger", dependencies: ["Kernels", "Llama"]),
+        .target(name: "Hamburger", dependencies: ["Kernels", "Llama", "COpenSSL"]),
         .target(
             name: "Engine",
             dependencies: [
@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "KVCacheTests", dependencies: ["TestSupport", "KVCache"]),
         .testTarget(name: "LlamaTests", dependencies: ["TestSupport", "Llama", "GGUF", "KVCache", "Tokenization"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Llama", "KVCache", "Tokenization", "GGUF"]),
+        .testTarget(name: "HamburgerTests", dependencies: ["TestSupport", "Hamburger", "Llama", "Engine", "KVCache", "GGUF", "Tokenization", "OpenAIAPI"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["TestSupport", "HTTPServer"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine"]),
     ],

@@ -4,17 +4,21 @@ import Llama
 /// rows (in plan order), their RoPE positions, and one slice per chunk with its block table.
 ///
 /// Single-token inputs become `.token` rows. Merged HAMburger groups become `.embedding` rows through
-/// `mergeGroup` (the compositional embedder); without one a group cannot be built, which `build`
-/// reports as nil (the engine refuses HAMburger requests until it has an embedder).
+/// `mergeGroups` (the compositional embedder, one call for every group of the batch) and are flagged in
+/// `mergedRows` so that the merge-only LoRA applies to them; without an embedder a group cannot be
+/// built, which `build` reports as nil (the engine refuses HAMburger requests without an adapter).
 public struct BatchBuilder {
     /// Base layers whose residual stream the pass returns for output rows (HAMburger features).
     public var featureLayers: [Int]
-    /// Embeds a merged group of token ids into one input vector of `hiddenSize` floats.
-    public var mergeGroup: (([Int32]) -> [Float])?
+    /// Embeds merged groups of token ids into one input vector of `hiddenSize` floats each.
+    public var mergeGroups: (([[Int32]]) -> [[Float]])?
+    /// Deltas for the merged rows.
+    public var mergeLoRA: LoRAAdapter?
 
-    public init(featureLayers: [Int] = [], mergeGroup: (([Int32]) -> [Float])? = nil) {
+    public init(featureLayers: [Int] = [], mergeGroups: (([[Int32]]) -> [[Float]])? = nil, mergeLoRA: LoRAAdapter? = nil) {
         self.featureLayers = featureLayers
-        self.mergeGroup = mergeGroup
+        self.mergeGroups = mergeGroups
+        self.mergeLoRA = mergeLoRA
     }
 
     /// The batch for `plan`, reading inputs and block tables from `scheduler` (after `schedule()`
@@ -24,6 +28,9 @@ public struct BatchBuilder {
         var inputs: [ForwardBatch.RowInput] = []
         var positions: [Int32] = []
         var slices: [ForwardBatch.Slice] = []
+        var mergedRows: [Bool] = []
+        var groups: [[Int32]] = []
+        var groupRows: [Int] = []
         inputs.reserveCapacity(plan.rowCount)
         positions.reserveCapacity(plan.rowCount)
         for chunk in plan.chunks {
@@ -36,13 +43,23 @@ public struct BatchBuilder {
                 switch sequence.entryInputs[entry] {
                 case let .token(token):
                     inputs.append(.token(token))
+                    mergedRows.append(false)
                 case let .mergedGroup(group):
-                    guard let mergeGroup else { return nil }
-                    inputs.append(.embedding(mergeGroup(group)))
+                    groups.append(group)
+                    groupRows.append(inputs.count)
+                    inputs.append(.token(group.last ?? 0))
+                    mergedRows.append(true)
                 }
                 positions.append(sequence.entryPositions[entry])
             }
         }
-        return ForwardBatch(inputs: inputs, positions: positions, slices: slices, featureLayers: featureLayers)
+        if !groups.isEmpty {
+            guard let mergeGroups else { return nil }
+            let vectors = mergeGroups(groups)
+            guard vectors.count == groups.count else { return nil }
+            for (row, vector) in zip(groupRows, vectors) { inputs[row] = .embedding(vector) }
+        }
+        return ForwardBatch(inputs: inputs, positions: positions, slices: slices, featureLayers: featureLayers,
+                            mergedRows: groups.isEmpty ? [] : mergedRows, mergeLoRA: groups.isEmpty ? nil : mergeLoRA)
     }
 }

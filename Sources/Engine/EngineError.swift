@@ -37,7 +37,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidLogprobs(id, logprobs, maximum):
             return "request \(id): logprobs = \(logprobs) is out of range; allowed: 0 ... \(maximum)."
         case let .decodingModeUnavailable(id, mode):
-            return "request \(id): decoding mode '\(mode)' is not available in this engine yet; use 'autoregressive'."
+            return "request \(id): decoding mode '\(mode)' is not available: the server has no HAMburger adapter loaded (start it with --adapter pointing at a trained adapter JSON, see training/FORMAT.md); use 'autoregressive'."
         case let .duplicateRequestId(id):
             return "a request with id \(id) is already in flight; use a unique id."
         case .engineStopped:

@@ -1,35 +1,46 @@
+import Hamburger
 import KVCache
 import Llama
 
 /// The engine thread's body: it alone owns the model, the KV pages, the scheduler and the samplers.
 ///
 /// Loop: pick up submissions and cancellations (sleeping when there is nothing to do) -> schedule ->
-/// build one `ForwardBatch` -> one forward pass -> sample every output row -> `Scheduler.complete` ->
-/// emit events -> publish stats. `@unchecked Sendable` only so the thread can be started with it;
+/// build one `ForwardBatch` -> one forward pass -> sample every output row (HAMburger rows: the micro
+/// loop, up to K tokens each, see `EngineLoop+MacroStep`) -> `Scheduler.complete` -> emit events ->
+/// publish stats. `@unchecked Sendable` only so the thread can be started with it;
 /// after `run()` begins, nothing else touches it.
 final class EngineLoop: @unchecked Sendable {
     private let model: any ForwardModel
     private let pages: KVPages
     private var scheduler: Scheduler
-    private let builder = BatchBuilder()
+    private let builder: BatchBuilder
+    /// The HAMburger adapter bound to the base (nil: autoregressive only).
+    let hamburger: HamburgerRuntime?
     private let mailbox: EngineMailbox
     private let observer: (@Sendable (IterationReport) -> Void)?
     private let clock: @Sendable () -> UInt64
     /// When each waiting request was taken in, until its first admission (for queue-time metrics).
     private var acceptedAt: [String: UInt64] = [:]
-    private var samplers: [String: RequestSampler] = [:]
+    var samplers: [String: RequestSampler] = [:]
     private var sinks: [String: @Sendable (GenerationEvent) -> Void] = [:]
-    private var scratch = SamplingScratch()
-    private var stats: EngineStats
+    /// Per request, who hears each group's size (tokens accepted per iteration, a stop token included).
+    private var groupSinks: [String: @Sendable (Int) -> Void] = [:]
+    var scratch = SamplingScratch()
+    var stats: EngineStats
     /// Events of this round, delivered after the stats are published (so that a caller woken by
     /// `.finished` reads stats that already count it).
     private var outbox: [(sink: @Sendable (GenerationEvent) -> Void, event: GenerationEvent)] = []
 
     init(
         model: any ForwardModel, pages: KVPages, scheduler: Scheduler, mailbox: EngineMailbox,
-        configuration: EngineConfiguration, stats: EngineStats
+        configuration: EngineConfiguration, stats: EngineStats, hamburger: HamburgerRuntime? = nil
     ) {
         self.model = model
+        self.hamburger = hamburger
+        builder = BatchBuilder(
+            featureLayers: hamburger?.featureLayers ?? [],
+            mergeGroups: hamburger.map { runtime in { runtime.mergeGroups($0) } },
+            mergeLoRA: hamburger?.adapter.mergeLoRA)
         self.pages = pages
         self.scheduler = scheduler
         self.mailbox = mailbox
@@ -73,6 +84,7 @@ final class EngineLoop: @unchecked Sendable {
         }
         sinks[request.id] = submission.onEvent
         acceptedAt[request.id] = clock()
+        groupSinks[request.id] = submission.onGroup
         samplers[request.id] = RequestSampler(
             parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
             seed: submission.fallbackSeed)
@@ -85,6 +97,7 @@ final class EngineLoop: @unchecked Sendable {
 
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int) {
         samplers[id] = nil
+        groupSinks[id] = nil
         let sink = sinks.removeValue(forKey: id)
         acceptedAt.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
@@ -124,22 +137,36 @@ final class EngineLoop: @unchecked Sendable {
         }
         var sampledTokens: [String: [Int32]] = [:]
         var sampledLogprobs: [String: [TokenLogprob]] = [:]
+        var macroRows: [MacroRow] = []
         output.logits.withUnsafeBufferPointer { logits in
             for (row, chunk) in outputChunks.enumerated() {
                 let id = chunk.sequenceId
-                guard scheduler.contains(id), var sampler = samplers.removeValue(forKey: id) else { continue }
+                guard let sequence = scheduler.sequence(id), var sampler = samplers.removeValue(forKey: id) else { continue }
                 let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
                 let sampled = sampler.sample(logits: rowLogits, scratch: &scratch)
                 samplers[id] = sampler
                 sampledTokens[id] = [sampled.tokenId]
                 if let logprob = sampled.logprob { sampledLogprobs[id] = [logprob] }
+                if case let .hamburger(confidence) = sequence.request.decoding, hamburger != nil {
+                    macroRows.append(MacroRow(
+                        id: id, outputRow: row, threshold: Self.threshold(confidence),
+                        remaining: sequence.request.maxTokens - sequence.outputTokenIds.count, stopTokenIds: sequence.stopTokenIds))
+                }
             }
         }
+        if !macroRows.isEmpty {
+            runMicroSteps(macroRows, output: output, tokens: &sampledTokens, logprobs: &sampledLogprobs)
+        }
+        let macroIds = Set(macroRows.map(\.id))
 
         var generated = 0
         for advance in scheduler.complete(plan, sampledTokens: sampledTokens) {
             let id = advance.sequenceId
             generated += advance.acceptedTokenCount
+            groupSinks[id]?(advance.acceptedTokenCount)
+            if macroIds.contains(id), let hamburger {
+                stats.recordMacroStep(tokenCount: advance.acceptedTokenCount, maxSteps: hamburger.maxSteps)
+            }
             if !advance.emittedTokenIds.isEmpty {
                 let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
                 if let sink = sinks[id] { outbox.append((sink, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }

@@ -4,6 +4,9 @@ import Foundation
 struct Submission: Sendable {
     var request: GenerationRequest
     var onEvent: @Sendable (GenerationEvent) -> Void
+    /// Hears the size of each group of tokens taken into the sequence (one per engine iteration that
+    /// produced tokens; HAMburger macro steps give several), a final stop token included.
+    var onGroup: (@Sendable (Int) -> Void)? = nil
     /// Seed for the request's generator when its parameters name none.
     var fallbackSeed: UInt64
 }

@@ -86,6 +86,46 @@ public struct EngineStats: Sendable, Equatable {
     public var iterationRows = HistogramSnapshot(upperBounds: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])
     public var lastIteration: IterationReport?
 
+    // HAMburger: requests in `.hamburger` mode only. Every macro step (one base row of a sequence that
+    // produced a group) counts as a speculative "draft" of K - 1 extra tokens of which k - 1 were
+    // accepted, so vLLM's spec-decode dashboards read tokens per step and use of the K slots.
+    /// Macro steps run (groups produced).
+    public var hamburgerMacroStepsTotal = 0
+    /// Tokens produced by macro steps (a final stop token included).
+    public var hamburgerTokensTotal = 0
+    /// Tokens per macro step.
+    public var hamburgerTokensPerStep = HistogramSnapshot(upperBounds: [1, 2, 3, 4, 5, 6, 7, 8])
+    /// Drafts: one per macro step.
+    public var hamburgerDraftsTotal = 0
+    /// Draft positions offered: K - 1 per macro step.
+    public var hamburgerDraftTokensTotal = 0
+    /// Extra tokens emitted: k - 1 per macro step of k tokens.
+    public var hamburgerAcceptedTokensTotal = 0
+    /// Per extra position p (0-based, K - 1 entries): macro steps that emitted a token there.
+    public var hamburgerAcceptedTokensPerPosition: [Int] = []
+
+    /// Base KV entries written per token generated in HAMburger mode (one per macro step): the inverse
+    /// of tokens per step; 0 before any macro step.
+    public var hamburgerKVEntriesPerGeneratedToken: Double {
+        hamburgerTokensTotal == 0 ? 0 : Double(hamburgerMacroStepsTotal) / Double(hamburgerTokensTotal)
+    }
+
+    /// Counts one macro step that produced `tokenCount` tokens with at most `maxSteps` per step.
+    public mutating func recordMacroStep(tokenCount: Int, maxSteps: Int) {
+        hamburgerMacroStepsTotal += 1
+        hamburgerTokensTotal += tokenCount
+        hamburgerTokensPerStep.observe(Double(tokenCount))
+        hamburgerDraftsTotal += 1
+        hamburgerDraftTokensTotal += max(maxSteps - 1, 0)
+        hamburgerAcceptedTokensTotal += max(tokenCount - 1, 0)
+        if hamburgerAcceptedTokensPerPosition.count < maxSteps - 1 {
+            hamburgerAcceptedTokensPerPosition += Array(repeating: 0, count: maxSteps - 1 - hamburgerAcceptedTokensPerPosition.count)
+        }
+        for p in 0 ..< max(0, min(tokenCount - 1, hamburgerAcceptedTokensPerPosition.count)) {
+            hamburgerAcceptedTokensPerPosition[p] += 1
+        }
+    }
+
     public init(kvBlocksTotal: Int, kvBlockSize: Int) {
         self.kvBlocksTotal = kvBlocksTotal
         self.kvBlockSize = kvBlockSize

@@ -10,6 +10,12 @@ public struct GenerationResult: Sendable, Equatable {
     public var finishReason: FinishReason
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Tokens taken in per engine iteration, in order (a final stop token included): all 1 in
+    /// autoregressive mode, the macro steps' group sizes with HAMburger. Sums to `completionTokens`.
+    public var groupSizes: [Int] = []
+
+    /// Base forward passes that produced tokens for this request (macro steps with HAMburger).
+    public var macroSteps: Int { groupSizes.count }
 }
 
 /// Gathers the events of several requests and wakes the waiting caller when all have finished.
@@ -22,6 +28,12 @@ private final class ResultCollector: @unchecked Sendable {
         for id in ids {
             results[id] = GenerationResult(id: id, tokenIds: [], logprobs: nil, finishReason: .abort, promptTokens: 0, completionTokens: 0)
         }
+    }
+
+    func receiveGroup(_ size: Int, for id: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        results[id]?.groupSizes.append(size)
     }
 
     func receive(_ event: GenerationEvent, for id: String) {
@@ -66,7 +78,7 @@ extension InferenceEngine {
         for request in requests {
             let id = request.id
             do {
-                try submit(request) { collector.receive($0, for: id) }
+                try submit(request, onEvent: { collector.receive($0, for: id) }, onGroup: { collector.receiveGroup($0, for: id) })
             } catch {
                 for earlier in submitted { cancel(earlier) }
                 throw error

@@ -1,4 +1,5 @@
 import Foundation
+import Hamburger
 import KVCache
 import Llama
 
@@ -17,11 +18,17 @@ public final class InferenceEngine: Sendable {
     public let kvLayout: KVCacheLayout
     public let vocabSize: Int
     public let endOfSequenceTokenIds: [Int32]
+    /// K of the HAMburger adapter, nil when the engine has none (HAMburger requests are refused).
+    public let hamburgerMaxSteps: Int?
+    /// The adapter's default confidence, nil without an adapter.
+    public let hamburgerDefaultConfidence: Double?
     private let mailbox: EngineMailbox
 
     /// Takes the model over (nothing else may use it afterwards), allocates the KV pages and starts the
-    /// engine thread.
-    public init(model: sending some ForwardModel, configuration: EngineConfiguration = EngineConfiguration()) throws(EngineError) {
+    /// engine thread. With `hamburger` (an adapter bound to the same base model) requests may ask for
+    /// `.hamburger` decoding; without it they are refused.
+    public init(model: sending some ForwardModel, configuration: EngineConfiguration = EngineConfiguration(),
+                hamburger: HamburgerRuntime? = nil) throws(EngineError) {
         let layout: KVCacheLayout
         do {
             layout = try configuration.kvCapacity.layout(
@@ -40,12 +47,14 @@ public final class InferenceEngine: Sendable {
         kvLayout = layout
         vocabSize = model.vocabSize
         endOfSequenceTokenIds = model.endOfSequenceTokenIds
+        hamburgerMaxSteps = hamburger?.maxSteps
+        hamburgerDefaultConfidence = hamburger?.adapter.defaultConfidence
         let stats = EngineStats(kvBlocksTotal: layout.blockCount, kvBlockSize: layout.blockSize)
         mailbox = EngineMailbox(stats: stats)
         let loop = EngineLoop(
             model: model, pages: KVPages(layout: layout),
             scheduler: Scheduler(configuration: scheduling, endOfSequenceTokenIds: model.endOfSequenceTokenIds),
-            mailbox: mailbox, configuration: configuration, stats: stats)
+            mailbox: mailbox, configuration: configuration, stats: stats, hamburger: hamburger)
         let thread = Thread { loop.run() }
         thread.name = configuration.threadName
         thread.stackSize = 8 << 20
@@ -58,8 +67,13 @@ public final class InferenceEngine: Sendable {
 
     /// Checks a request against the engine's limits without submitting it.
     public func validate(_ request: GenerationRequest) throws(EngineError) {
-        guard request.decoding == .autoregressive else {
-            throw .decodingModeUnavailable(requestId: request.id, mode: request.decoding.name)
+        if case let .hamburger(confidence) = request.decoding {
+            guard hamburgerMaxSteps != nil else {
+                throw .decodingModeUnavailable(requestId: request.id, mode: request.decoding.name)
+            }
+            guard confidence.isFinite, confidence > 0, confidence <= 1 else {
+                throw .invalidSamplingParameter(name: "hamburger_confidence", value: "\(confidence)", allowed: "in (0, 1]")
+            }
         }
         try Scheduler.validate(request, configuration: schedulerConfiguration)
         for token in request.promptTokenIds + request.stopTokenIds where token < 0 || Int(token) >= vocabSize {
@@ -74,9 +88,15 @@ public final class InferenceEngine: Sendable {
     /// Queues a request; `onEvent` then receives its `.tokens` events and one `.finished`, on the
     /// engine thread.
     public func submit(_ request: GenerationRequest, onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws(EngineError) {
+        try submit(request, onEvent: onEvent, onGroup: nil)
+    }
+
+    /// `submit` that also hears each group's size (tokens taken in per iteration, a stop token included).
+    func submit(_ request: GenerationRequest, onEvent: @escaping @Sendable (GenerationEvent) -> Void,
+                onGroup: (@Sendable (Int) -> Void)?) throws(EngineError) {
         try validate(request)
         var system = SystemRandomNumberGenerator()
-        try mailbox.post(Submission(request: request, onEvent: onEvent, fallbackSeed: system.next()))
+        try mailbox.post(Submission(request: request, onEvent: onEvent, onGroup: onGroup, fallbackSeed: system.next()))
     }
 
     /// Queues a request and returns its events as an async sequence; dropping or cancelling the

@@ -44,12 +44,26 @@ public struct ForwardBatch: Sendable {
     /// Base layers (0-based) whose output residual stream is returned for each output row, in order.
     /// The normed final hidden state is always available as `ForwardOutput.finalNormed`.
     public var featureLayers: [Int]
+    /// Per row, whether its input merges k >= 2 tokens (a HAMburger group); empty = no row is merged.
+    /// Only flagged rows get `mergeLoRA`'s deltas.
+    public var mergedRows: [Bool]
+    /// HAMburger's merge-only LoRA, applied to the rows flagged in `mergedRows` (nil: none).
+    public var mergeLoRA: LoRAAdapter?
 
-    public init(inputs: [RowInput], positions: [Int32], slices: [Slice], featureLayers: [Int] = []) {
+    public init(inputs: [RowInput], positions: [Int32], slices: [Slice], featureLayers: [Int] = [],
+                mergedRows: [Bool] = [], mergeLoRA: LoRAAdapter? = nil) {
         self.inputs = inputs
         self.positions = positions
         self.slices = slices
         self.featureLayers = featureLayers
+        self.mergedRows = mergedRows
+        self.mergeLoRA = mergeLoRA
+    }
+
+    /// Indices of the rows that get merge-only LoRA deltas (empty without an adapter).
+    public var loraRowIndices: [Int] {
+        guard mergeLoRA != nil else { return [] }
+        return mergedRows.indices.filter { mergedRows[$0] }
     }
 
     public var rowCount: Int { inputs.count }

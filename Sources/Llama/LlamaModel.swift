@@ -65,6 +65,8 @@ public final class LlamaModel: Sendable {
         }
         let outputRows = batch.slices.filter(\.wantsOutput).map { $0.rowStart + $0.rowCount - 1 }
         let featureSlots = Dictionary(batch.featureLayers.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        // HAMburger: rows that get merge-only LoRA deltas (none without an adapter).
+        let loraRows = batch.loraRowIndices
 
         var x = [Float](repeating: 0, count: rows * d)
         var xn = [Float](repeating: 0, count: rows * d)
@@ -103,6 +105,9 @@ public final class LlamaModel: Sendable {
             // Attention block.
             rmsNormRows(output: &xn, input: x, weight: layer.attentionNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
             linear(&q, &k, &v, from: xn, layer.query, layer.key, layer.value, rows: rows, width: d)
+            addLoRA(batch.mergeLoRA, .attnQuery, layer: layerIndex, input: xn, output: &q, rows: loraRows)
+            addLoRA(batch.mergeLoRA, .attnKey, layer: layerIndex, input: xn, output: &k, rows: loraRows)
+            addLoRA(batch.mergeLoRA, .attnValue, layer: layerIndex, input: xn, output: &v, rows: loraRows)
             q.withUnsafeMutableBufferPointer { qp in
                 k.withUnsafeMutableBufferPointer { kp in
                     v.withUnsafeBufferPointer { vp in
@@ -139,13 +144,17 @@ public final class LlamaModel: Sendable {
                 }
             }
             linear(&projected, from: attention, layer.output, rows: rows, width: qWidth)
+            addLoRA(batch.mergeLoRA, .attnOutput, layer: layerIndex, input: attention, output: &projected, rows: loraRows)
             Self.addInPlace(&x, projected)
 
             // Feed-forward block (SwiGLU).
             rmsNormRows(output: &xn, input: x, weight: layer.ffnNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
             linear(&gate, &up, from: xn, layer.gate, layer.up, rows: rows, width: d)
+            addLoRA(batch.mergeLoRA, .ffnGate, layer: layerIndex, input: xn, output: &gate, rows: loraRows)
+            addLoRA(batch.mergeLoRA, .ffnUp, layer: layerIndex, input: xn, output: &up, rows: loraRows)
             siluMultiply(output: &gate, gate: gate, up: up, count: rows * ff)
             linear(&projected, from: gate, layer.down, rows: rows, width: ff)
+            addLoRA(batch.mergeLoRA, .ffnDown, layer: layerIndex, input: gate, output: &projected, rows: loraRows)
             Self.addInPlace(&x, projected)
 
             if let slot = featureSlots[layerIndex] {

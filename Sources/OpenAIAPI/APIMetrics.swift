@@ -24,11 +24,13 @@ public final class APIMetrics: Sendable {
     private let kvUsage: CoreMetrics.Gauge
     private let preemptions: CoreMetrics.Counter
     private let iterationTokens: CoreMetrics.Recorder
+    private let hamburgerMetrics: HamburgerMetrics
     private let seen = Mutex(Seen())
 
     private struct Seen {
         var preemptions = 0
         var iterations = 0
+        var hamburger = HamburgerMetrics.Seen()
         var finishCounters: [String: CoreMetrics.Counter] = [:]
         var httpCounters: [String: CoreMetrics.Counter] = [:]
     }
@@ -39,6 +41,7 @@ public final class APIMetrics: Sendable {
         let latencyBuckets: [Duration] = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80].map { .milliseconds(Int($0 * 1000)) }
         factory.defaultDurationHistogramBuckets = latencyBuckets
         factory.valueHistogramBuckets["hamburger:iteration_tokens_total"] = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
+        factory.valueHistogramBuckets[HamburgerMetrics.tokensPerStepLabel] = HamburgerMetrics.tokensPerStepBuckets
         self.factory = factory
         promptTokens = CoreMetrics.Counter(label: "hamburger:prompt_tokens_total", factory: factory)
         generationTokens = CoreMetrics.Counter(label: "hamburger:generation_tokens_total", factory: factory)
@@ -52,6 +55,7 @@ public final class APIMetrics: Sendable {
         kvUsage = CoreMetrics.Gauge(label: "hamburger:kv_cache_usage_perc", factory: factory)
         preemptions = CoreMetrics.Counter(label: "hamburger:num_preemptions_total", factory: factory)
         iterationTokens = CoreMetrics.Recorder(label: "hamburger:iteration_tokens_total", factory: factory)
+        hamburgerMetrics = HamburgerMetrics(factory: factory)
     }
 
     /// Publishes the KV cache geometry as vLLM's `cache_config_info` (value 1, facts in labels).
@@ -90,6 +94,7 @@ public final class APIMetrics: Sendable {
                 preemptions.increment(by: stats.preemptionsTotal - s.preemptions)
                 s.preemptions = stats.preemptionsTotal
             }
+            hamburgerMetrics.update(from: stats, seen: &s.hamburger)
         }
         return registry.emitToString()
     }

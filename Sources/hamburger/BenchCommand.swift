@@ -28,8 +28,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Tokens generated per request at each concurrency level (end-of-sequence ignored).")
     var maxTokens: Int = 128
 
-    @Option(help: "Decoding mode for --concurrency: autoregressive.")
+    @Option(help: "Decoding mode for --concurrency: autoregressive, hamburger, or both (same chat prompts, ratios printed).")
     var decoding: String = "autoregressive"
+
+    @Option(help: "HAMburger adapter JSON for --decoding hamburger|both.")
+    var adapter: String = CommandSupport.defaultAdapterPath
+
+    @Option(help: "HAMburger confidence in (0, 1] (default: the adapter's).")
+    var confidence: Double?
 
     @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
@@ -46,10 +52,15 @@ struct BenchCommand: ParsableCommand {
             guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else {
                 throw ValidationError("--concurrency takes positive integers separated by commas, e.g. 1,4,16,32")
             }
-            guard decoding == "autoregressive" else {
-                throw CLIError("--decoding \(decoding) is not available yet: the HAMburger adapter is not wired into the engine in this build")
+            let modes: [String]
+            switch decoding {
+            case "autoregressive", "hamburger": modes = [decoding]
+            case "both": modes = ["autoregressive", "hamburger"]
+            default: throw ValidationError("--decoding must be 'autoregressive', 'hamburger' or 'both'")
             }
-            try EngineBench(modelOptions: modelOptions, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json).run()
+            if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
+            try EngineBench(modelOptions: modelOptions, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json,
+                            modes: modes, adapterPath: adapter, confidence: confidence).run()
             return
         }
         let model = try modelOptions.loadModel()

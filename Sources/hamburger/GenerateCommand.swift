@@ -38,13 +38,19 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Random seed for reproducible sampling.")
     var seed: UInt64?
 
-    @Option(help: "autoregressive (hamburger arrives with the HAMburger adapter).")
+    @Option(help: "autoregressive, or hamburger (several tokens per base pass; needs --adapter).")
     var decoding: String = "autoregressive"
+
+    @Option(help: "HAMburger adapter JSON (its safetensors file sits beside it).")
+    var adapter: String = CommandSupport.defaultAdapterPath
+
+    @Option(help: "HAMburger confidence in (0, 1]: a macro step ends once 1 - stop < confidence (default: the adapter's).")
+    var confidence: Double?
 
     @Option(help: "Sequences run at once with --prompts-file (max_num_seqs).")
     var concurrency: Int = 16
 
-    @Flag(help: "One JSON line per prompt: prompt, token_ids, text, finish_reason.")
+    @Flag(help: "One JSON line per prompt: prompt, token_ids, text, finish_reason, macro_steps, group_sizes.")
     var json = false
 
     func validate() throws {
@@ -54,12 +60,10 @@ struct GenerateCommand: ParsableCommand {
         guard decoding == "autoregressive" || decoding == "hamburger" else {
             throw ValidationError("--decoding must be 'autoregressive' or 'hamburger'")
         }
+        if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
     }
 
     func run() throws {
-        if decoding == "hamburger" {
-            throw CLIError("--decoding hamburger is not available yet: the HAMburger adapter is not wired into the engine in this build; use --decoding autoregressive")
-        }
         struct Line: Decodable { let prompt: String; let chat: Bool? }
         let inputs: [(text: String, chat: Bool)]
         if let prompt {
@@ -72,14 +76,17 @@ struct GenerateCommand: ParsableCommand {
         var config = EngineConfiguration()
         config.maxSequenceCount = concurrency
         let engine: InferenceEngine
-        do { engine = try InferenceEngine(model: model, configuration: config) } catch { throw CLIError("\(error)") }
+        let hamburger = decoding == "hamburger"
+            ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapter) : nil
+        do { engine = try InferenceEngine(model: model, configuration: config, hamburger: hamburger) } catch { throw CLIError("\(error)") }
         defer { engine.shutdown() }
 
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
+        let mode: DecodingMode = hamburger.map { .hamburger(confidence: Float(confidence ?? $0.adapter.defaultConfidence)) } ?? .autoregressive
         let requests = inputs.enumerated().map { index, input in
             let text = input.chat ? template.render([ChatMessage(role: "user", content: input.text)], addGenerationPrompt: true) : input.text
             return GenerationRequest(id: "p\(index)", promptTokenIds: tokenizer.encode(text).map(Int32.init),
-                                     sampling: sampling, maxTokens: maxTokens)
+                                     sampling: sampling, maxTokens: maxTokens, decoding: mode)
         }
 
         if prompt != nil, !json {
@@ -93,8 +100,11 @@ struct GenerateCommand: ParsableCommand {
             if json {
                 struct Output: Encodable {
                     let prompt: String; let token_ids: [Int32]; let text: String; let finish_reason: String
+                    let macro_steps: Int; let group_sizes: [Int]
                 }
-                print(CommandSupport.jsonLine(Output(prompt: input.text, token_ids: result.tokenIds, text: text, finish_reason: result.finishReason.rawValue)))
+                print(CommandSupport.jsonLine(Output(
+                    prompt: input.text, token_ids: result.tokenIds, text: text, finish_reason: result.finishReason.rawValue,
+                    macro_steps: result.macroSteps, group_sizes: result.groupSizes)))
             } else {
                 print("### \(input.text)\n\(text)\n")
             }

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import GGUF
 import HTTPServer
+import Hamburger
 import Kernels
 import Llama
 import Logging
@@ -61,11 +62,12 @@ final class ServerRuntime: @unchecked Sendable {
         self.settings = settings
         self.logger = logger
         let metrics = APIMetrics()
+        let defaultDecoding = Self.defaultDecoding(settings, logger: logger)
         handler = OpenAIHandler(
             settings: APISettings(
                 servedModelName: settings.servedModelName,
                 apiKeys: Set(settings.apiKeys), corsOrigins: settings.corsOrigins,
-                defaultDecoding: settings.decoding == "hamburger" ? .hamburger(confidence: Float(settings.hamburgerConfidence ?? 0.9)) : .autoregressive,
+                defaultDecoding: defaultDecoding,
                 maxQueuedRequests: settings.maxQueuedRequests, createdAt: Int(Date().timeIntervalSince1970)),
             metrics: metrics, logger: Logger(label: "hamburger.http"))
         var httpConfig = HTTPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections)
@@ -80,6 +82,37 @@ final class ServerRuntime: @unchecked Sendable {
             http = try HTTPServer(configuration: httpConfig, handler: handler)
         } catch {
             throw CLIError("cannot set up the HTTP server: \(error)")
+        }
+    }
+
+    /// The decoding mode of requests that name none: HAMburger when configured and the adapter file
+    /// exists (confidence: configured, else the adapter JSON's default), autoregressive otherwise.
+    static func defaultDecoding(_ settings: ServerConfiguration, logger: Logger) -> DecodingMode {
+        guard settings.decoding == "hamburger" else { return .autoregressive }
+        guard let data = FileManager.default.contents(atPath: settings.adapter) else {
+            logger.warning("decoding: hamburger is configured but the adapter \(settings.adapter) does not exist; serving autoregressive by default, and HAMburger requests are refused")
+            return .autoregressive
+        }
+        let adapterDefault = (try? AdapterConfiguration.decode(data, path: settings.adapter))?.defaultConfidence
+        return .hamburger(confidence: Float(settings.hamburgerConfidence ?? adapterDefault ?? 0.9))
+    }
+
+    /// The HAMburger adapter for `model` when its file exists. A missing file leaves the server
+    /// autoregressive (HAMburger requests get a 400); a damaged one stops start-up when HAMburger is
+    /// the configured default, and is otherwise logged and left out.
+    func loadHamburger(model: LlamaModel) throws -> HamburgerRuntime? {
+        guard FileManager.default.fileExists(atPath: settings.adapter) else {
+            logger.warning("HAMburger adapter \(settings.adapter) not found: serving autoregressive only; requests with decoding: hamburger get 400")
+            return nil
+        }
+        do {
+            let runtime = try HamburgerRuntime(model: model, adapterPath: settings.adapter, baseModelPath: settings.model)
+            logger.info("HAMburger adapter \(settings.adapter): K = \(runtime.maxSteps), features \(runtime.featureLayers) + final, default confidence \(runtime.adapter.defaultConfidence)")
+            return runtime
+        } catch {
+            if settings.decoding == "hamburger" { throw CLIError("cannot load the HAMburger adapter: \(error)") }
+            logger.error("cannot load the HAMburger adapter, serving autoregressive only: \(error)")
+            return nil
         }
     }
 
@@ -103,9 +136,10 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.kvCapacity = .bytes(settings.kvCacheBytes)
         let metrics = handler.metrics
         engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
+        let hamburger = try loadHamburger(model: model)
         let engine: InferenceEngine
         do {
-            engine = try InferenceEngine(model: model, configuration: engineConfig)
+            engine = try InferenceEngine(model: model, configuration: engineConfig, hamburger: hamburger)
         } catch {
             throw CLIError("cannot start the engine: \(error)")
         }

@@ -1,1 +1,0 @@
-// Module Hamburger: see ../shared/design/ARCHITECTURE.md for what it owns.
