@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// bf16 conversion (round to nearest even, identical bits on every path) and `bf16Matmul` on every path

@@ -1,11 +1,12 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// The Float kernels (GEMM, RMSNorm, RoPE, SwiGLU, softmax, argmax) against naive references written
 /// straight from their definitions, on odd shapes.
 final class FloatKernelsTests: XCTestCase {
-    private var rng = SplitMix(seed: 7)
+    private var rng = TestRandom(seed: 7)
 
     private func randomArray(_ n: Int) -> [Float] { (0..<n).map { _ in rng.nextFloat() * 2 - 1 } }
 
@@ -76,16 +77,3 @@ final class FloatKernelsTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}

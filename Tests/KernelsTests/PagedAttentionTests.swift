@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// `pagedAttention` reading scattered blocks through a block table equals naive attention over the same
 /// entries laid out contiguously.
 final class PagedAttentionTests: XCTestCase {
     func testPagedAttentionMatchesContiguousNaive() {
-        var rng = SplitMix(seed: 11)
+        var rng = TestRandom(seed: 11)
         let heads = 6, kvHeads = 2, headDim = 8, blockSize = 4, blockCount = 9
         let width = kvHeads * headDim
         for entryCount in [1, 3, 4, 5, 13] {

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// `quantizeActivations`: every path gives the same bits, each value is within half a step of its

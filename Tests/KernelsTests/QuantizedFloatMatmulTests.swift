@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// `quantizedFloatMatmul` (float activations x Q4_0/Q4_1/Q8_0 weight blocks) on every forced path against
@@ -31,7 +32,7 @@ final class QuantizedFloatMatmulTests: XCTestCase {
     }
 
     static let fixtures: [Fixture] = {
-        var random = FloatMatmulRandom(seed: 23)
+        var random = TestRandom(seed: 23)
         var fixtures: [Fixture] = []
         for format in QuantizedFormat.allCases {
             for shape in shapes {
@@ -123,7 +124,7 @@ final class QuantizedFloatMatmulTests: XCTestCase {
     /// A row gets the same bits alone (even read through a row stride) as in a batch of 37, wherever it
     /// sits in the batch's tiles, so batched decoding gives the same logits as decoding alone.
     func testRowsDoNotDependOnTheBatch() throws {
-        var random = FloatMatmulRandom(seed: 29)
+        var random = TestRandom(seed: 29)
         for path in Self.paths where path.isSupported(for: .quantized) {
             for format in QuantizedFormat.allCases {
                 let shape = (m: 37, n: 35, k: 576)
@@ -146,7 +147,7 @@ final class QuantizedFloatMatmulTests: XCTestCase {
     }
 
     func testResultIsTheSameOnAnyThreadCount() throws {
-        var random = FloatMatmulRandom(seed: 31)
+        var random = TestRandom(seed: 31)
         let one = try ThreadPool(threadCount: 1)
         let two = try ThreadPool(threadCount: 2)
         for path in Self.paths where path.isSupported(for: .quantized) {
@@ -164,7 +165,7 @@ final class QuantizedFloatMatmulTests: XCTestCase {
     }
 
     func testOutputRowStrideWritesOnlyItsColumns() throws {
-        var random = FloatMatmulRandom(seed: 37)
+        var random = TestRandom(seed: 37)
         let shape = (m: 6, n: 7, k: 64)
         let blocks = FloatMatmulReference.makeBlocks(.q4_1, rows: shape.n, columns: shape.k, random: &random)
         let x = random.activations(count: shape.m * shape.k)
@@ -215,33 +216,6 @@ final class QuantizedFloatMatmulTests: XCTestCase {
     }
 }
 
-/// Deterministic test data (SplitMix64).
-struct FloatMatmulRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [low, high).
-    mutating func uniform(_ low: Float, _ high: Float) -> Float {
-        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-    }
-
-    /// Roughly normal values with occasional large outliers, like a transformer's hidden state.
-    mutating func activations(count: Int) -> [Float] {
-        (0..<count).map { i in
-            let gaussian = (uniform(-1, 1) + uniform(-1, 1) + uniform(-1, 1)) * 0.8
-            return i % 89 == 7 ? gaussian * 25 : gaussian
-        }
-    }
-}
 
 /// The naive reference: GGUF blocks decoded one element at a time from the format definitions, and
 /// products summed in Double.
@@ -256,7 +230,7 @@ enum FloatMatmulReference {
     }
 
     /// Random `rows` x `columns` weights in `format` with scales of realistic size.
-    static func makeBlocks(_ format: QuantizedFormat, rows: Int, columns: Int, random: inout FloatMatmulRandom) -> [UInt8] {
+    static func makeBlocks(_ format: QuantizedFormat, rows: Int, columns: Int, random: inout TestRandom) -> [UInt8] {
         var bytes: [UInt8] = []
         for _ in 0..<(rows * columns / 32) {
             switch format {

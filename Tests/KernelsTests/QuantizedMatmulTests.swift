@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// `quantizedMatmul` on every forced path against the naive reference, for odd shapes (N = 1, 7, 33, 577;

@@ -1,35 +1,7 @@
 import XCTest
+import TestSupport
 @testable import Kernels
 
-/// Deterministic random numbers for test data (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [low, high).
-    mutating func uniform(_ low: Float, _ high: Float) -> Float {
-        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-    }
-
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-
-    /// Roughly normal activations with occasional large outliers, like a transformer's hidden state.
-    mutating func activations(count: Int) -> [Float] {
-        (0..<count).map { i in
-            let gaussian = (uniform(-1, 1) + uniform(-1, 1) + uniform(-1, 1)) * 0.8
-            return i % 97 == 5 ? gaussian * 20 : gaussian
-        }
-    }
-}
 
 /// The naive reference the kernels are checked against: GGUF blocks decoded element by element from
 /// the format definitions, and products summed in Double. Written independently of the C kernels.

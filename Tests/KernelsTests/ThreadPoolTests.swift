@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Kernels
 
 /// `ThreadPool`: every thread runs each job exactly once, sleeping workers wake up, and splitting a
