@@ -53,6 +53,8 @@ if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     swift build -c release --product hamburger
 fi
 
-export HBENCH_INVOCATION="scripts/bench.sh${*:+ $*}"
+HBENCH_INVOCATION="scripts/bench.sh"
+[[ $# -gt 0 ]] && HBENCH_INVOCATION+=" ${*@Q}"
+export HBENCH_INVOCATION
 export PYTHONPATH="$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"
 exec "$VENV/bin/python" -m hbench --peer-python "$VENV/bin/python" "$@"

@@ -33,9 +33,9 @@ class RequestShape:
                 body["stream_options"] = {"include_usage": True}
         else:
             # llama-cpp-python has no `ignore_eos`: it stops on any end-of-generation token
-            # (llama_vocab_is_eog). `min_tokens` masks the EOS token until max_tokens are out, and a
-            # logit bias of -1e30 masks the other end-of-generation tokens (e.g. <|im_end|>).
-            body["min_tokens"] = self.max_tokens
+            # (llama_vocab_is_eog), so a logit bias of -1e30 masks every one of them. Not `min_tokens`:
+            # in 0.3.36, `min_tokens` together with `logit_bias` ends the completion at once
+            # (finish_reason "stop", no tokens), because `LogitsProcessorList.extend` returns None.
             body["repeat_penalty"] = 1.0
             if self.peer_eog_ids:
                 body["logit_bias"] = {str(t): -1e30 for t in self.peer_eog_ids}
@@ -193,8 +193,6 @@ async def probe(base_url: str, shape: RequestShape, prompt: str, timeout_s: floa
     status: 400 for an unknown mode, or 5xx when the mode exists but cannot run in this build)."""
     body = shape.body(prompt, stream=False)
     body["max_tokens"] = 4
-    if "min_tokens" in body:
-        body["min_tokens"] = 4
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
         async with session.post(base_url + "/v1/completions", json=body) as response:
             text = await response.text()
@@ -218,8 +216,6 @@ async def prefill_once(base_url: str, shape: RequestShape, prompt: str, timeout_
     """Non-streaming, max_tokens 1: the response's `usage.prompt_tokens` gives the exact length."""
     body = shape.body(prompt, stream=False)
     body["max_tokens"] = 1
-    if "min_tokens" in body:
-        body["min_tokens"] = 1
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
         started = time.monotonic()
         async with session.post(base_url + "/v1/completions", json=body) as response:

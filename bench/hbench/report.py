@@ -104,8 +104,8 @@ def write(results: dict, args, argv_line: str) -> Path:
         f"(temperature 0), streaming `/v1/completions`, `max_tokens` {args.max_tokens}, "
         "end-of-sequence ignored.",
         "- Ours: `ignore_eos: true` (plus `decoding: MODE`). Peer: llama-cpp-python has no `ignore_eos`; "
-        f"`min_tokens: {args.max_tokens}` masks EOS and `logit_bias` -1e30 masks every other "
-        f"end-of-generation id ({', '.join(map(str, (peer or {}).get('eog_ids', [])))}), "
+        "`logit_bias` -1e30 on every end-of-generation id of the model "
+        f"({', '.join(map(str, (peer or {}).get('eog_ids', [])))}, EOS = {(peer or {}).get('eos_id')}), "
         "`repeat_penalty: 1.0` (its default is 1.1).",
         f"- Concurrency {', '.join(map(str, args.concurrency))}; closed loop: each run sends "
         f"max({args.min_requests}, {args.requests_per_stream} x concurrency) requests with that many in "

@@ -64,7 +64,7 @@ def run_session(name: str, rep: int, args, eog_ids: tuple[int, ...]) -> dict:
             _log(f"rep {rep + 1}: {name} prefill {pre.prompt_tokens} tokens in {pre.latency_s * 1000:.0f} ms")
         server.stop()
         session["peak_rss_kib"] = server.peak_rss_kib
-        session["command"] = spec.command_line(port)
+        session["command"] = spec.command_line(port).replace(str(options.REPO) + "/", "")  # servers run in the repo root
     session["load_average_end"] = machine.load_average()
     return session
 
