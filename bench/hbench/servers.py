@@ -101,7 +101,7 @@ class ServerProcess:
         env.update(self.spec.env)
         started = time.monotonic()
         self.proc = subprocess.Popen(self.spec.argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=self.cwd, start_new_session=True)
+                                     cwd=self.cwd, start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         try:
             self._wait_ready(started)
@@ -155,6 +155,17 @@ class ServerProcess:
                 except subprocess.TimeoutExpired:
                     print(f"warning: {self.spec.name} (pid {self.proc.pid}) did not exit", file=sys.stderr)
         self.proc = None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to send SIGTERM when the harness dies, even by SIGKILL
+    (prctl PR_SET_PDEATHSIG), so no server outlives a killed harness."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _signal_group(pid: int, sig: int) -> None:
