@@ -35,3 +35,4 @@ clean:
 	rm -rf .build
 
 include training/train.mk
+include bench/bench.mk
