@@ -69,6 +69,8 @@ class TrainConfig:
     kl_weight: float = 1.0
     hidden_weight: float = 1.0
     hidden_all_layers: bool = True
+    micro_on_teacher: bool = True  # also train the micro decoder on the teacher's features
+    micro_updates: int = 1  # extra micro-decoder/stop-head updates per step on the step's cached features
     time_budget_s: float = 3600.0
     max_steps: int = 1_000_000
     log_every: int = 10

@@ -81,7 +81,9 @@ def cmd_run(a):
         conf = None if c == "base" else float(c)
         t0 = time.time()
         res = {"held": [], "qa": []}
-        for p in held:
+        for n_done, p in enumerate(held):
+            if n_done % 20 == 0:
+                print(f"evaluate: config {c}: {n_done}/{len(held)} prompts, {time.time() - t0:.0f}s", flush=True)
             ids = chat_ids(tok, p)
             g = dec.generate(ids, a.max_new_tokens, conf)
             nll, n = mean_nll(base, ids, g.tokens)

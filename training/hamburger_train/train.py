@@ -24,7 +24,7 @@ from .adapter import HamburgerAdapter
 from .base import DEFAULT_GGUF, device, load_base
 from .batch import Example, collate
 from .config import AdapterConfig, SegmentConfig, TrainConfig
-from .objective import forward_losses
+from .objective import forward_losses, micro_losses
 from .segment import segment, size_histogram
 
 
@@ -74,7 +74,7 @@ def validate(base, ad, val: list[Example], tc: TrainConfig, dev, K: int) -> dict
     for i in range(0, len(val), tc.batch_size):
         bt = collate(val[i:i + tc.batch_size], K)
         with autocast(dev):
-            _, m = forward_losses(base, ad, bt, tc)
+            _, m, _ = forward_losses(base, ad, bt, tc)
         for k, v in m.items():
             acc.setdefault(k, []).append(v)
     ad.train()
@@ -99,6 +99,10 @@ def main(argv=None):
     ap.add_argument("--max-response", type=int, default=96)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true", help="continue from <run>/ckpt.pt")
+    ap.add_argument("--micro-updates", type=int, default=2,
+                    help="extra micro-decoder/stop-head updates per step on the step's (detached) features")
+    ap.add_argument("--no-micro-on-teacher", action="store_true",
+                    help="train the micro decoder on the student's features only")
     ap.add_argument("--no-hidden-all-layers", action="store_true", help="hidden MSE on feature layers only")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -110,7 +114,8 @@ def main(argv=None):
     acfg = AdapterConfig(max_steps=a.K, micro_layers=a.micro_layers, lora_rank=a.lora_rank,
                          lora_alpha=2.0 * a.lora_rank)
     tc = TrainConfig(lr=a.lr, micro_lr=a.micro_lr, batch_size=a.batch_size, time_budget_s=a.time_budget,
-                     max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers)
+                     max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers,
+                     micro_on_teacher=not a.no_micro_on_teacher, micro_updates=a.micro_updates)
     ck = None
     if a.resume and (run / "ckpt.pt").exists():
         ck = torch.load(run / "ckpt.pt", map_location="cpu", weights_only=False)
@@ -137,7 +142,7 @@ def main(argv=None):
             opt.load_state_dict(ck["opt"])
         step, pos, best_val, elapsed0 = ck["step"], ck["epoch_pos"], ck["best_val"], ck.get("elapsed", 0.0)
         print(f"train: resumed at step {step}", flush=True)
-    base_lrs = [g["lr"] for g in opt.param_groups]
+    base_lrs = [tc.lr, tc.micro_lr]  # the command line wins over a resumed optimizer's
 
     log = (run / "log.jsonl").open("a")
     t0 = time.time()
@@ -155,11 +160,19 @@ def main(argv=None):
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * warm
         with autocast(dev):
-            loss, m = forward_losses(base, ad, bt, tc)
+            loss, m, fc = forward_losses(base, ad, bt, tc)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(ad.parameters(), 1.0)
         opt.step()
+        for _ in range(tc.micro_updates):  # cheap extra updates of the micro decoder and stop head
+            with autocast(dev):
+                ce_mu, bce, _ = micro_losses(base, ad, *fc)
+                l2 = ce_mu + tc.stop_weight * bce
+            opt.zero_grad(set_to_none=True)
+            l2.backward()
+            torch.nn.utils.clip_grad_norm_(ad.parameters(), 1.0)
+            opt.step()
         step += 1
         for k, v in m.items():
             ema[k] = v if k not in ema else 0.9 * ema[k] + 0.1 * v
