@@ -62,7 +62,7 @@ class SegmentConfig:
 @dataclass
 class TrainConfig:
     lr: float = 5e-4
-    micro_lr: float = 2e-4
+    micro_lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 8
     stop_weight: float = 0.5

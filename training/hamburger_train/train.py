@@ -89,16 +89,18 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--micro-lr", type=float, default=2e-4)
+    ap.add_argument("--micro-lr", type=float, default=1e-3)
     ap.add_argument("--tau", type=float, default=SegmentConfig.tau, help="segmentation entropy threshold (nats)")
     ap.add_argument("--K", type=int, default=4)
     ap.add_argument("--lora-rank", type=int, default=16)
     ap.add_argument("--micro-layers", type=int, default=2)
-    ap.add_argument("--val", type=int, default=48, help="held-out validation samples")
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--val", type=int, default=32, help="held-out validation samples")
+    ap.add_argument("--eval-every", type=int, default=30)
     ap.add_argument("--max-response", type=int, default=96)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true", help="continue from <run>/ckpt.pt")
+    ap.add_argument("--init-from", help="start from an exported adapter (its JSON), e.g. the committed "
+                                        "models/hamburger-smollm2-135m.json, with a fresh optimizer")
     ap.add_argument("--micro-updates", type=int, default=2,
                     help="extra micro-decoder/stop-head updates per step on the step's (detached) features")
     ap.add_argument("--no-micro-on-teacher", action="store_true",
@@ -117,6 +119,14 @@ def main(argv=None):
                      max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers,
                      micro_on_teacher=not a.no_micro_on_teacher, micro_updates=a.micro_updates)
     ck = None
+    init_meta = None
+    if a.init_from:
+        init_meta = json.loads(Path(a.init_from).read_text())
+        acfg = AdapterConfig.from_dict({**acfg.to_dict(), "max_steps": init_meta["max_steps"],
+                                        "feature_layers": init_meta["feature_layers"],
+                                        "micro_layers": init_meta["micro_layers"],
+                                        "lora_rank": init_meta["lora"]["rank"], "lora_alpha": init_meta["lora"]["alpha"]})
+        scfg = SegmentConfig(**init_meta.get("training", {}).get("segment", dataclasses.asdict(scfg)))
     if a.resume and (run / "ckpt.pt").exists():
         ck = torch.load(run / "ckpt.pt", map_location="cpu", weights_only=False)
         acfg = AdapterConfig.from_dict(ck["adapter_cfg"])
@@ -134,6 +144,13 @@ def main(argv=None):
     base, _, _ = load_base(a.gguf)
     base.to(dev)
     ad = HamburgerAdapter(base, acfg).to(dev)
+    if init_meta is not None and ck is None:
+        from .export import load_adapter
+
+        ad.load_state_dict(load_adapter(a.init_from, base, a.gguf).state_dict())
+        ad.requires_grad_(True)
+        ad.train()
+        print(f"train: initialised from {a.init_from}", flush=True)
     opt = torch.optim.AdamW(param_groups(ad, tc), weight_decay=0.0)
     step, pos, best_val, elapsed0 = 0, 0, math.inf, 0.0
     if ck is not None:
