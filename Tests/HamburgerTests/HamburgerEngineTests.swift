@@ -81,28 +81,37 @@ import TestSupport
         let (fixture, runtime) = try HamburgerTestbed.anyAdapter()
         let engine = try HamburgerTestbed.engine(runtime)
         defer { engine.shutdown() }
-        guard let testCase = fixture.cases.first(where: { $0.group_sizes.first.map { $0 >= 2 } ?? false }) else {
-            Issue.record("the fixture has no case whose first group has two tokens or more")
-            return
+        // The first macro step of any case whose group has two tokens or more, and where that group's
+        // second token does not occur earlier (so a stop token set to it first fires inside the group).
+        var found: (HamburgerFixture.Case, step: Int, start: Int)?
+        search: for testCase in fixture.cases {
+            var start = 0
+            for (step, size) in testCase.group_sizes.enumerated() {
+                if size >= 2, !testCase.tokens[0...start].contains(testCase.tokens[start + 1]) {
+                    found = (testCase, step, start)
+                    break search
+                }
+                start += size
+            }
         }
-        // max_tokens = 1 cuts the first group after its first token.
-        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: 1)])[0]
-        #expect(short.tokenIds == [testCase.tokens[0]])
-        #expect(short.groupSizes == [1])
-        #expect(short.finishReason == .length)
-        #expect(short.completionTokens == 1)
+        let (testCase, step, start) = try #require(found, "the fixture has no macro step of two tokens or more")
 
-        // A stop token at the second token of the first group: the first token is emitted, the stop
-        // token counted, nothing after it.
-        let stop = testCase.tokens[1]
-        guard stop != testCase.tokens[0] else { return }
+        // max_tokens = start + 1 cuts that group after its first token.
+        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: start + 1)])[0]
+        #expect(short.tokenIds == Array(testCase.tokens[0...start]))
+        #expect(short.groupSizes == Array(testCase.group_sizes[0..<step]) + [1])
+        #expect(short.finishReason == .length)
+        #expect(short.completionTokens == start + 1)
+
+        // A stop token at the group's second token: the first is emitted, the stop token counted,
+        // nothing after it.
         var request = HamburgerTestbed.request("t", testCase, maxTokens: fixture.max_new_tokens)
-        request.stopTokenIds = [stop]
+        request.stopTokenIds = [testCase.tokens[start + 1]]
         let cut = try engine.generate([request])[0]
-        #expect(cut.tokenIds == [testCase.tokens[0]])
+        #expect(cut.tokenIds == Array(testCase.tokens[0...start]))
         #expect(cut.finishReason == .stop)
-        #expect(cut.completionTokens == 2)
-        #expect(cut.groupSizes == [2])
+        #expect(cut.completionTokens == start + 2)
+        #expect(cut.groupSizes == Array(testCase.group_sizes[0..<step]) + [2])
     }
 
     @Test func eventsComeOnePerGroup() async throws {
