@@ -144,15 +144,17 @@ def cmd_report(a):
                      f"{r['kv_per_token']:.3f} | {r['prefix32']:.3f} | {r['identical']}/{r['n_prompts']} | "
                      f"{r['rouge_l']:.3f} | {r['nll']:.3f} | {r['qa_acc']:.3f} ({round(r['qa_acc'] * r['n_qa'])}/{r['n_qa']}) | {rel:.2f} |")
     # pick the default: most tokens/step with QA >= 90% of base and prefix32 >= 0.5; else the most conservative
-    ok = [c for c in names[1:] if rows[c]["qa_rel"] >= 0.9]
+    # text fidelity counts too: QA alone let numbers in the text drift (e.g. "7 and 50" -> "7300")
+    ok = [c for c in names[1:] if rows[c]["qa_rel"] >= 0.9 and rows[c]["prefix32"] >= 0.9]
     if len(names) < 2:
         raise SystemExit("report: the inputs must include at least one HAMburger confidence besides 'base'")
     pick = max(ok, key=lambda c: rows[c]["tokens_per_step"]) if ok else max(names[1:], key=float)
     md = ["\n".join(lines), "", f"Chosen default confidence: **{pick}** (highest tokens/step whose QA accuracy is "
-          ">= 90% of the base's; if none qualifies, the most conservative confidence)."]
+          ">= 90% of the base's and whose first 32 tokens match the base's for >= 90% on average; if none "
+          "qualifies, the most conservative confidence)."]
     if a.tokenizer_gguf:
         tok = AutoTokenizer.from_pretrained(str(Path(a.tokenizer_gguf).parent), gguf_file=Path(a.tokenizer_gguf).name)
-        md += ["", "Samples (held-out prompts, first 48 tokens):", ""]
+        md += ["", "Samples (held-out prompts, the generated tokens):", ""]
         for i in range(min(a.samples, len(configs["base"]["held"]))):
             md.append(f"- Prompt: `{configs['base']['held'][i]['prompt'][:120]}`")
             for c in names:
@@ -167,6 +169,7 @@ def cmd_report(a):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        names = sorted(names, key=lambda c: rows[c]["tokens_per_step"])  # draw lines left to right
         xs = [rows[c]["tokens_per_step"] for c in names]
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(xs, [rows[c]["qa_rel"] for c in names], "o-", label="QA accuracy / base")
