@@ -39,6 +39,28 @@ import TestSupport
         #expect(stats.hamburgerTokensTotal == fixture.cases.reduce(0) { $0 + $1.tokens.count })
     }
 
+    /// A KV cache too small for every sequence at once: preempted HAMburger sequences are recomputed
+    /// through their merged groups (LoRA rows included) and still give the reference output.
+    @Test(arguments: fixtures)
+    func preemptedSequencesRecomputeTheirMergedGroups(_ name: String) throws {
+        guard let (fixture, runtime) = try load(name) else { return }
+        let cases = Array(fixture.cases.prefix(6))
+        let longest = cases.map { $0.prompt_ids.count + fixture.max_new_tokens - 1 }.max() ?? 0
+        // Blocks of 4 entries: room for the longest sequence alone and a little more, so that two
+        // running sequences outgrow the cache and the younger one is preempted.
+        let engine = try HamburgerTestbed.engine(runtime, kvBlocks: (longest + 3) / 4 + 6, blockSize: 4)
+        defer { engine.shutdown() }
+        let eos = fixture.eos_token_ids.first ?? 2
+        let results = try engine.generate(cases.enumerated().map {
+            HamburgerTestbed.request("p\($0.offset)", $0.element, maxTokens: fixture.max_new_tokens)
+        })
+        #expect(engine.stats().preemptionsTotal > 0, "the cache was meant to force preemptions")
+        for (index, (testCase, result)) in zip(cases, results).enumerated() {
+            #expect(HamburgerTestbed.tokensWithStop(result, stopToken: eos) == testCase.tokens, "case \(index) tokens after preemption")
+            #expect(result.groupSizes == testCase.group_sizes, "case \(index) group sizes after preemption")
+        }
+    }
+
     @Test(arguments: fixtures)
     func allPromptsInOneBatch(_ name: String) throws {
         guard let (fixture, runtime) = try load(name) else { return }
