@@ -18,17 +18,17 @@ public struct StopHead: Sendable {
     }
 
     /// `[rowCount]` stop probabilities of `hidden` `[rowCount][width]`.
-    public func probabilities(_ hidden: [Float], rowCount: Int) -> [Float] {
+    public func probabilities(_ hidden: [Float], rowCount: Int, pool: ThreadPool? = nil) -> [Float] {
         guard rowCount > 0 else { return [] }
         let d = width
         var a = [Float](repeating: 0, count: rowCount * d)
         var b = [Float](repeating: 0, count: rowCount * d)
-        Dense.apply(&a, hidden, fc1, bias: b1, rows: rowCount, inputWidth: d, outputWidth: d)
+        Dense.apply(&a, hidden, fc1, bias: b1, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
         Dense.silu(&a)
-        Dense.apply(&b, a, fc2, bias: b2, rows: rowCount, inputWidth: d, outputWidth: d)
+        Dense.apply(&b, a, fc2, bias: b2, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
         Dense.silu(&b)
         var logits = [Float](repeating: 0, count: rowCount)
-        Dense.apply(&logits, b, fc3, bias: [b3], rows: rowCount, inputWidth: d, outputWidth: 1)
+        Dense.apply(&logits, b, fc3, bias: [b3], rows: rowCount, inputWidth: d, outputWidth: 1, pool: pool)
         return logits.map { 1 / (1 + expf(-$0)) }
     }
 }
