@@ -13,6 +13,7 @@ TRAIN_BUDGET ?= 3600
 TRAIN_TAU ?= 0.5
 TRAIN_ARGS ?=
 ADAPTER ?= models/hamburger-smollm2-135m
+EVAL_ARGS = --adapter $(ADAPTER).json --n-train-prompts $(TRAIN_PROMPTS) --n-prompts 100 --max-new-tokens 32 --qa-tokens 16
 HB = PYTHONPATH=training OMP_NUM_THREADS=1 $(TRAIN_PY) -m hamburger_train
 
 .PHONY: train train-smoke train-venv
@@ -28,14 +29,13 @@ train: train-venv
 	    --shard 1/2 --time-budget $(TRAIN_DATA_BUDGET); wait
 	$(HB).train --run $(TRAIN_RUN) --time-budget $(TRAIN_BUDGET) --tau $(TRAIN_TAU) --resume $(TRAIN_ARGS)
 	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence 0.9
-	$(HB).evaluate run --adapter $(ADAPTER).json --n-train-prompts $(TRAIN_PROMPTS) --configs base,0.5,0.7 \
-	    --out $(TRAIN_RUN)/eval-a.json & \
-	$(HB).evaluate run --adapter $(ADAPTER).json --n-train-prompts $(TRAIN_PROMPTS) --configs 0.8,0.9,0.95 \
-	    --out $(TRAIN_RUN)/eval-b.json; wait
+	$(HB).evaluate run $(EVAL_ARGS) --configs base,0.5,0.7 --out $(TRAIN_RUN)/eval-a.json & \
+	$(HB).evaluate run $(EVAL_ARGS) --configs 0.8,0.9,0.95 --out $(TRAIN_RUN)/eval-b.json; wait
 	$(HB).evaluate report --inputs $(TRAIN_RUN)/eval-a.json $(TRAIN_RUN)/eval-b.json --md $(TRAIN_RUN)/eval.md \
 	    --json $(TRAIN_RUN)/eval-summary.json --png training/report-curve.png
 	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence-from $(TRAIN_RUN)/eval-summary.json
-	$(HB).generate --adapter $(ADAPTER).json --fixture Tests/Fixtures/hamburger-greedy.json
+	$(HB).generate --adapter $(ADAPTER).json --confidence 0.9 --confidence 0.5 --max-new-tokens 48 \
+	    --fixture Tests/Fixtures/hamburger-greedy.json
 
 SMOKE = training/runs/smoke
 train-smoke: train-venv

@@ -62,13 +62,15 @@ class SegmentConfig:
 @dataclass
 class TrainConfig:
     lr: float = 5e-4
-    micro_lr: float = 2e-4
+    micro_lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 8
     stop_weight: float = 0.5
     kl_weight: float = 1.0
     hidden_weight: float = 1.0
     hidden_all_layers: bool = True
+    micro_on_teacher: bool = True  # also train the micro decoder on the teacher's features
+    micro_updates: int = 1  # extra micro-decoder/stop-head updates per step on the step's cached features
     time_budget_s: float = 3600.0
     max_steps: int = 1_000_000
     log_every: int = 10

@@ -83,22 +83,44 @@ def forward_losses(base: BaseLlama, ad: HamburgerAdapter, bt: Batch, tc: TrainCo
     hit1 = (logits1.argmax(-1) == gt[:, 0]).float()
     m["s1"] = ((hit1 * w1).sum() / w1.sum().clamp_min(1)).item()
 
+    # teacher features of the same groups (the targets the student's features are distilled to):
+    # prompt last token for group 1, else the teacher's flat position of the previous group's last token
+    t_pos = torch.where(gsrc, bt.row_pos.to(dev)[gb, gi_s], gi)
+    t_feats = t_feat[gb, t_pos]
+    ce_micro, bce, mm = micro_losses(base, ad, feats.detach(), gt, gl)
+    m.update(mm)
+    if tc.micro_on_teacher:
+        ce_t, bce_t, _ = micro_losses(base, ad, t_feats.detach(), gt, gl)
+        ce_micro, bce = 0.5 * (ce_micro + ce_t), 0.5 * (bce + bce_t)
+    feat_cache = (torch.cat([feats.detach(), t_feats.detach()]), torch.cat([gt, gt]), torch.cat([gl, gl]))
+
+    ce_total = ce1 + ce_micro
+    loss = ce_total + tc.stop_weight * bce + tc.kl_weight * kl + tc.hidden_weight * mse
+    m.update(loss=loss.item(), ce1=ce1.item(), ce_mu=ce_micro.item(), bce=bce.item(), kl=kl.item(), mse=mse.item())
+    return loss, m, feat_cache
+
+
+def micro_losses(base: BaseLlama, ad: HamburgerAdapter, feats: torch.Tensor, gt: torch.Tensor, gl: torch.Tensor):
+    """Micro decoder (teacher forced) + stop head on given group features.
+
+    feats [NG, F, d] (detached), gt [NG, K] group tokens, gl [NG] group sizes.
+    Returns (CE over micro tokens 2..k, BCE of the stop head over tokens 1..k, metrics)."""
+    K, Fn = ad.cfg.max_steps, ad.cfg.num_features
+    dev = feats.device
+    E = base.embed
+    m = {}
     # stop head on micro token 1 (feature_F), target: group ends here (size 1)
-    f_det = feats.detach()
-    stop_logits = [ad.stop.logit(f_det[:, -1]).float()]
+    stop_logits = [ad.stop.logit(feats[:, -1]).float()]
     stop_tgt = [(gl == 1).float()]
     stop_w = [torch.ones_like(gl, dtype=torch.float)]
-
-    # micro decoder, teacher forced, on groups of size >= 2
     mi = (gl >= 2).nonzero().squeeze(-1)
     ce_micro = torch.zeros((), device=dev)
     if len(mi) > 0:
         toks = gt[mi]  # [Nm, K]
         lens = gl[mi]
-        x = torch.cat([f_det[mi], E[toks[:, :K - 1]]], dim=1)  # [Nm, F+K-1, d]
+        x = torch.cat([feats[mi], E[toks[:, :K - 1]]], dim=1)  # [Nm, F+K-1, d]
         valid = torch.arange(Fn + K - 1, device=dev)[None] < (Fn + lens - 1)[:, None]
-        h = ad.micro(x, valid)  # [Nm, F+K-1, d]
-        h = h[:, Fn:Fn + K - 1]  # outputs for micro tokens 2..K
+        h = ad.micro(x, valid)[:, Fn:Fn + K - 1]  # outputs for micro tokens 2..K
         lg = base.logits(ad.micro.normed(h)).float()  # [Nm, K-1, V]
         tgt = toks[:, 1:]
         iw = torch.arange(2, K + 1, device=dev)[None] <= lens[:, None]  # token i exists in the group
@@ -115,8 +137,4 @@ def forward_losses(base: BaseLlama, ad: HamburgerAdapter, bt: Batch, tc: TrainCo
     sl, st, sw = torch.cat(stop_logits), torch.cat(stop_tgt), torch.cat(stop_w)
     bce = (F.binary_cross_entropy_with_logits(sl, st, reduction="none") * sw).sum() / sw.sum()
     m["stop_acc"] = ((((sl > 0).float() == st).float() * sw).sum() / sw.sum()).item()
-
-    ce_total = ce1 + ce_micro
-    loss = ce_total + tc.stop_weight * bce + tc.kl_weight * kl + tc.hidden_weight * mse
-    m.update(loss=loss.item(), ce1=ce1.item(), ce_mu=ce_micro.item(), bce=bce.item(), kl=kl.item(), mse=mse.item())
-    return loss, m
+    return ce_micro, bce, m

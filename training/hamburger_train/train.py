@@ -24,7 +24,7 @@ from .adapter import HamburgerAdapter
 from .base import DEFAULT_GGUF, device, load_base
 from .batch import Example, collate
 from .config import AdapterConfig, SegmentConfig, TrainConfig
-from .objective import forward_losses
+from .objective import forward_losses, micro_losses
 from .segment import segment, size_histogram
 
 
@@ -74,7 +74,7 @@ def validate(base, ad, val: list[Example], tc: TrainConfig, dev, K: int) -> dict
     for i in range(0, len(val), tc.batch_size):
         bt = collate(val[i:i + tc.batch_size], K)
         with autocast(dev):
-            _, m = forward_losses(base, ad, bt, tc)
+            _, m, _ = forward_losses(base, ad, bt, tc)
         for k, v in m.items():
             acc.setdefault(k, []).append(v)
     ad.train()
@@ -89,16 +89,22 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--micro-lr", type=float, default=2e-4)
+    ap.add_argument("--micro-lr", type=float, default=1e-3)
     ap.add_argument("--tau", type=float, default=SegmentConfig.tau, help="segmentation entropy threshold (nats)")
     ap.add_argument("--K", type=int, default=4)
     ap.add_argument("--lora-rank", type=int, default=16)
     ap.add_argument("--micro-layers", type=int, default=2)
-    ap.add_argument("--val", type=int, default=48, help="held-out validation samples")
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--val", type=int, default=32, help="held-out validation samples")
+    ap.add_argument("--eval-every", type=int, default=30)
     ap.add_argument("--max-response", type=int, default=96)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true", help="continue from <run>/ckpt.pt")
+    ap.add_argument("--init-from", help="start from an exported adapter (its JSON), e.g. the committed "
+                                        "models/hamburger-smollm2-135m.json, with a fresh optimizer")
+    ap.add_argument("--micro-updates", type=int, default=2,
+                    help="extra micro-decoder/stop-head updates per step on the step's (detached) features")
+    ap.add_argument("--no-micro-on-teacher", action="store_true",
+                    help="train the micro decoder on the student's features only")
     ap.add_argument("--no-hidden-all-layers", action="store_true", help="hidden MSE on feature layers only")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -110,8 +116,17 @@ def main(argv=None):
     acfg = AdapterConfig(max_steps=a.K, micro_layers=a.micro_layers, lora_rank=a.lora_rank,
                          lora_alpha=2.0 * a.lora_rank)
     tc = TrainConfig(lr=a.lr, micro_lr=a.micro_lr, batch_size=a.batch_size, time_budget_s=a.time_budget,
-                     max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers)
+                     max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers,
+                     micro_on_teacher=not a.no_micro_on_teacher, micro_updates=a.micro_updates)
     ck = None
+    init_meta = None
+    if a.init_from:
+        init_meta = json.loads(Path(a.init_from).read_text())
+        acfg = AdapterConfig.from_dict({**acfg.to_dict(), "max_steps": init_meta["max_steps"],
+                                        "feature_layers": init_meta["feature_layers"],
+                                        "micro_layers": init_meta["micro_layers"],
+                                        "lora_rank": init_meta["lora"]["rank"], "lora_alpha": init_meta["lora"]["alpha"]})
+        scfg = SegmentConfig(**init_meta.get("training", {}).get("segment", dataclasses.asdict(scfg)))
     if a.resume and (run / "ckpt.pt").exists():
         ck = torch.load(run / "ckpt.pt", map_location="cpu", weights_only=False)
         acfg = AdapterConfig.from_dict(ck["adapter_cfg"])
@@ -129,6 +144,13 @@ def main(argv=None):
     base, _, _ = load_base(a.gguf)
     base.to(dev)
     ad = HamburgerAdapter(base, acfg).to(dev)
+    if init_meta is not None and ck is None:
+        from .export import load_adapter
+
+        ad.load_state_dict(load_adapter(a.init_from, base, a.gguf).state_dict())
+        ad.requires_grad_(True)
+        ad.train()
+        print(f"train: initialised from {a.init_from}", flush=True)
     opt = torch.optim.AdamW(param_groups(ad, tc), weight_decay=0.0)
     step, pos, best_val, elapsed0 = 0, 0, math.inf, 0.0
     if ck is not None:
@@ -137,7 +159,7 @@ def main(argv=None):
             opt.load_state_dict(ck["opt"])
         step, pos, best_val, elapsed0 = ck["step"], ck["epoch_pos"], ck["best_val"], ck.get("elapsed", 0.0)
         print(f"train: resumed at step {step}", flush=True)
-    base_lrs = [g["lr"] for g in opt.param_groups]
+    base_lrs = [tc.lr, tc.micro_lr]  # the command line wins over a resumed optimizer's
 
     log = (run / "log.jsonl").open("a")
     t0 = time.time()
@@ -155,11 +177,19 @@ def main(argv=None):
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * warm
         with autocast(dev):
-            loss, m = forward_losses(base, ad, bt, tc)
+            loss, m, fc = forward_losses(base, ad, bt, tc)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(ad.parameters(), 1.0)
         opt.step()
+        for _ in range(tc.micro_updates):  # cheap extra updates of the micro decoder and stop head
+            with autocast(dev):
+                ce_mu, bce, _ = micro_losses(base, ad, *fc)
+                l2 = ce_mu + tc.stop_weight * bce
+            opt.zero_grad(set_to_none=True)
+            l2.backward()
+            torch.nn.utils.clip_grad_norm_(ad.parameters(), 1.0)
+            opt.step()
         step += 1
         for k, v in m.items():
             ema[k] = v if k not in ema else 0.9 * ema[k] + 0.1 * v

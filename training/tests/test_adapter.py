@@ -105,7 +105,7 @@ def test_objective_trains_every_part(tiny_base):
            Example([5, 6], [20, 21, 22, 23, 24], [4, 1])]
     bt = collate(exs, 4)
     tc = TrainConfig()
-    loss, m = forward_losses(tiny_base, ad, bt, tc)
+    loss, m, _ = forward_losses(tiny_base, ad, bt, tc)
     assert torch.isfinite(loss)
     loss.backward()
     for name, mod in (("embedder", ad.embedder), ("micro", ad.micro), ("stop", ad.stop), ("lora", ad.lora)):
@@ -114,7 +114,7 @@ def test_objective_trains_every_part(tiny_base):
     opt = torch.optim.Adam(ad.parameters(), lr=3e-3)
     first = m["loss"]
     for _ in range(25):
-        loss, m = forward_losses(tiny_base, ad, bt, tc)
+        loss, m, _ = forward_losses(tiny_base, ad, bt, tc)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -125,5 +125,25 @@ def test_student_equals_teacher_without_merging(tiny_base, tiny_adapter):
     """All groups of size 1: no LoRA, plain embeddings, contiguous positions -> zero distillation loss."""
     randomize(tiny_adapter)
     ex = Example([1, 2, 3], [10, 11, 12, 13, 2], [1, 1, 1, 1, 1])
-    _, m = forward_losses(tiny_base, tiny_adapter, collate([ex], 4), TrainConfig())
+    _, m, _ = forward_losses(tiny_base, tiny_adapter, collate([ex], 4), TrainConfig())
     assert m["kl"] < 1e-6 and m["mse"] < 1e-6 and m["agree"] == 1.0
+
+
+def test_micro_updates_on_cached_features_reduce_the_micro_loss(tiny_base):
+    from hamburger_train.objective import micro_losses
+
+    torch.manual_seed(0)
+    ad = HamburgerAdapter(tiny_base, tiny_cfg())
+    exs = [Example([1, 2, 3, 4], [10, 11, 12, 13, 14, 15, 2], [2, 1, 3, 1])]
+    _, _, (feats, gt, gl) = forward_losses(tiny_base, ad, collate(exs, 4), TrainConfig())
+    assert feats.shape == (8, 4, tiny_base.shape.hidden) and not feats.requires_grad
+    opt = torch.optim.Adam(list(ad.micro.parameters()) + list(ad.stop.parameters()), lr=3e-3)
+    first = None
+    for _ in range(20):
+        ce, bce, _ = micro_losses(tiny_base, ad, feats, gt, gl)
+        loss = ce + 0.5 * bce
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first
