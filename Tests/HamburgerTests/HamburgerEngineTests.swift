@@ -81,28 +81,31 @@ import TestSupport
         let (fixture, runtime) = try HamburgerTestbed.anyAdapter()
         let engine = try HamburgerTestbed.engine(runtime)
         defer { engine.shutdown() }
-        guard let testCase = fixture.cases.first(where: { $0.group_sizes.first.map { $0 >= 2 } ?? false }) else {
-            Issue.record("the fixture has no case whose first group has two tokens or more")
+        // The first group of two tokens or more in the fixture, and the tokens before it.
+        guard let (testCase, group) = fixture.cases.lazy.compactMap({ c in c.group_sizes.firstIndex { $0 >= 2 }.map { (c, $0) } }).first else {
+            Issue.record("the fixture has no group of two tokens or more")
             return
         }
-        // max_tokens = 1 cuts the first group after its first token.
-        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: 1)])[0]
-        #expect(short.tokenIds == [testCase.tokens[0]])
-        #expect(short.groupSizes == [1])
-        #expect(short.finishReason == .length)
-        #expect(short.completionTokens == 1)
+        let before = testCase.group_sizes[..<group].reduce(0, +)
 
-        // A stop token at the second token of the first group: the first token is emitted, the stop
-        // token counted, nothing after it.
-        let stop = testCase.tokens[1]
-        guard stop != testCase.tokens[0] else { return }
+        // max_tokens ending on the group's first token cuts the group after it.
+        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: before + 1)])[0]
+        #expect(short.tokenIds == Array(testCase.tokens[...before]))
+        #expect(short.groupSizes == Array(testCase.group_sizes[..<group]) + [1])
+        #expect(short.finishReason == .length)
+        #expect(short.completionTokens == before + 1)
+
+        // A stop token at the group's second token: the tokens before it are emitted, the stop token
+        // counted, nothing after it (the rest of the group is dropped).
+        let stop = testCase.tokens[before + 1]
+        guard !testCase.tokens[...before].contains(stop) else { return }
         var request = HamburgerTestbed.request("t", testCase, maxTokens: fixture.max_new_tokens)
         request.stopTokenIds = [stop]
         let cut = try engine.generate([request])[0]
-        #expect(cut.tokenIds == [testCase.tokens[0]])
+        #expect(cut.tokenIds == Array(testCase.tokens[...before]))
         #expect(cut.finishReason == .stop)
-        #expect(cut.completionTokens == 2)
-        #expect(cut.groupSizes == [2])
+        #expect(cut.completionTokens == before + 2)
+        #expect(cut.groupSizes == Array(testCase.group_sizes[..<group]) + [2])
     }
 
     @Test func eventsComeOnePerGroup() async throws {

@@ -20,7 +20,7 @@ struct HamburgerFixture: Decodable {
     let adapter_json: String
     let max_new_tokens: Int
     let eos_token_ids: [Int32]
-    let cases: [Case]
+    var cases: [Case]
 }
 
 /// The model, adapters and fixtures the suites share (loaded once per process).
