@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "KVCache"),
         .target(name: "Llama", dependencies: ["Kernels", "GGUF", "KVCache"]),
-        .target(name: "Hamburger", dependencies: ["Kernels", "Llama", "COpenSSL"]),
+        .target(name: "Hamburger", dependencies: ["Kernels", "Llama", "COpenSSL", "CBLAS"]),
         .target(
             name: "Engine",
             dependencies: [

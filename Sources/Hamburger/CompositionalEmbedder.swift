@@ -29,7 +29,7 @@ public struct CompositionalEmbedder: Sendable {
     }
 
     /// One `[width]` vector per group (each of 1 ... K tokens); `embed(token, into)` writes `E[token]`.
-    public func merge(_ groups: [[Int32]], embed: (Int32, UnsafeMutablePointer<Float>) -> Void) -> [[Float]] {
+    public func merge(_ groups: [[Int32]], pool: ThreadPool? = nil, embed: (Int32, UnsafeMutablePointer<Float>) -> Void) -> [[Float]] {
         let d = width, half = width / 2, keyWidth = width + width / 2
         var results = [[Float]](repeating: [], count: groups.count)
         let merged = groups.indices.filter { groups[$0].count > 1 }
@@ -62,9 +62,9 @@ public struct CompositionalEmbedder: Sendable {
         var queries = [Float](repeating: 0, count: n * d)
         var keys = [Float](repeating: 0, count: tokenCount * d)
         var values = [Float](repeating: 0, count: tokenCount * d)
-        Dense.apply(&queries, means, wq, rows: n, inputWidth: d, outputWidth: d)
-        Dense.apply(&keys, keyInputs, wk, rows: tokenCount, inputWidth: keyWidth, outputWidth: d)
-        Dense.apply(&values, keyInputs, wv, rows: tokenCount, inputWidth: keyWidth, outputWidth: d)
+        Dense.apply(&queries, means, wq, rows: n, inputWidth: d, outputWidth: d, pool: pool)
+        Dense.apply(&keys, keyInputs, wk, rows: tokenCount, inputWidth: keyWidth, outputWidth: d, pool: pool)
+        Dense.apply(&values, keyInputs, wv, rows: tokenCount, inputWidth: keyWidth, outputWidth: d, pool: pool)
 
         // One query per group and head over the group's keys.
         var attended = [Float](repeating: 0, count: n * d)
@@ -89,7 +89,7 @@ public struct CompositionalEmbedder: Sendable {
             row += k
         }
         var projected = [Float](repeating: 0, count: n * d)
-        Dense.apply(&projected, attended, wout, rows: n, inputWidth: d, outputWidth: d)
+        Dense.apply(&projected, attended, wout, rows: n, inputWidth: d, outputWidth: d, pool: pool)
         for (j, g) in merged.enumerated() {
             results[g] = (0..<d).map { means[j * d + $0] + projected[j * d + $0] }
         }

@@ -1,3 +1,4 @@
+import Kernels
 import Llama
 
 /// A HAMburger adapter bound to its base model: what one macro step needs beyond the base forward
@@ -8,9 +9,13 @@ public final class HamburgerRuntime: Sendable {
     public let model: LlamaModel
     public let adapter: HamburgerAdapter
 
+    /// Binds `adapter` to `model`. When the base does not compute in f32 (so OpenBLAS serves only the
+    /// grafted modules, whose products are split over the model's thread pool), OpenBLAS is kept at
+    /// one thread: its own workers would fight the pool's for the cores.
     public init(model: LlamaModel, adapter: HamburgerAdapter) {
         self.model = model
         self.adapter = adapter
+        if model.weights.precision != .f32 { setBLASThreadCount(1) }
     }
 
     /// Loads the adapter at `adapterPath` for `model` (read from `baseModelPath`).
@@ -26,18 +31,18 @@ public final class HamburgerRuntime: Sendable {
 
     /// One base input vector per group (k = 1: the plain embedding).
     public func mergeGroups(_ groups: [[Int32]]) -> [[Float]] {
-        adapter.embedder.merge(groups) { token, output in model.embed(token: token, into: output) }
+        adapter.embedder.merge(groups, pool: model.pool) { token, output in model.embed(token: token, into: output) }
     }
 
     /// `[rowCount]` stop probabilities of hidden states `[rowCount][hidden]`.
     public func stopProbabilities(_ hidden: [Float], rowCount: Int) -> [Float] {
-        adapter.stopHead.probabilities(hidden, rowCount: rowCount)
+        adapter.stopHead.probabilities(hidden, rowCount: rowCount, pool: model.pool)
     }
 
     /// Micro decoders for `sequenceCount` sequences whose prefix features are `[sequenceCount][F][hidden]`.
     public func beginMicroSteps(prefix: [Float], sequenceCount: Int) -> MicroStepBatch {
         MicroStepBatch(decoder: adapter.microDecoder, prefix: prefix, featureCount: featureCount,
-                       sequenceCount: sequenceCount, maxSteps: maxSteps)
+                       sequenceCount: sequenceCount, maxSteps: maxSteps, pool: model.pool)
     }
 
     /// Feeds `tokens[i]` to sequence `sequences[i]` of `batch`: returns the next tokens' logits

@@ -8,6 +8,8 @@ import Kernels
 /// together; later steps push one `E[t]` row each at the next position.
 public final class MicroStepBatch {
     let decoder: MicroDecoder
+    /// Splits the products (nil: one thread).
+    let pool: ThreadPool?
     /// `[sequenceCount][F][hidden]` prefix features.
     let prefix: [Float]
     let featureCount: Int
@@ -22,8 +24,9 @@ public final class MicroStepBatch {
     /// `blockTable[j] = j`: each sequence's cache is one "block" of `capacity` entries.
     let blockTable: [Int32]
 
-    init(decoder: MicroDecoder, prefix: [Float], featureCount: Int, sequenceCount: Int, maxSteps: Int) {
+    init(decoder: MicroDecoder, prefix: [Float], featureCount: Int, sequenceCount: Int, maxSteps: Int, pool: ThreadPool? = nil) {
         self.decoder = decoder
+        self.pool = pool
         self.prefix = prefix
         self.featureCount = featureCount
         self.sequenceCount = sequenceCount
@@ -73,9 +76,9 @@ public final class MicroStepBatch {
         var scores = [Float](repeating: 0, count: capacity)
         for (l, layer) in dec.layers.enumerated() {
             Dense.rmsNorm(&xn, x, weight: layer.attentionNorm, rows: rows, width: d, epsilon: dec.rmsEpsilon)
-            Dense.apply(&q, xn, layer.query, rows: rows, inputWidth: d, outputWidth: qW)
-            Dense.apply(&k, xn, layer.key, rows: rows, inputWidth: d, outputWidth: kvW)
-            Dense.apply(&v, xn, layer.value, rows: rows, inputWidth: d, outputWidth: kvW)
+            Dense.apply(&q, xn, layer.query, rows: rows, inputWidth: d, outputWidth: qW, pool: pool)
+            Dense.apply(&k, xn, layer.key, rows: rows, inputWidth: d, outputWidth: kvW, pool: pool)
+            Dense.apply(&v, xn, layer.value, rows: rows, inputWidth: d, outputWidth: kvW, pool: pool)
             q.withUnsafeMutableBufferPointer { qp in
                 k.withUnsafeMutableBufferPointer { kp in
                     for r in 0..<rows {
@@ -110,15 +113,15 @@ public final class MicroStepBatch {
                     }
                 }
             }
-            Dense.apply(&projected, attention, layer.output, rows: rows, inputWidth: qW, outputWidth: d)
+            Dense.apply(&projected, attention, layer.output, rows: rows, inputWidth: qW, outputWidth: d, pool: pool)
             for i in 0..<x.count { x[i] += projected[i] }
             Dense.rmsNorm(&xn, x, weight: layer.ffnNorm, rows: rows, width: d, epsilon: dec.rmsEpsilon)
-            Dense.apply(&gate, xn, layer.gate, rows: rows, inputWidth: d, outputWidth: ff)
-            Dense.apply(&up, xn, layer.up, rows: rows, inputWidth: d, outputWidth: ff)
+            Dense.apply(&gate, xn, layer.gate, rows: rows, inputWidth: d, outputWidth: ff, pool: pool)
+            Dense.apply(&up, xn, layer.up, rows: rows, inputWidth: d, outputWidth: ff, pool: pool)
             gate.withUnsafeMutableBufferPointer { g in
                 up.withUnsafeBufferPointer { u in siluMultiply(output: g.baseAddress!, gate: g.baseAddress!, up: u.baseAddress!, count: rows * ff) }
             }
-            Dense.apply(&projected, gate, layer.down, rows: rows, inputWidth: ff, outputWidth: d)
+            Dense.apply(&projected, gate, layer.down, rows: rows, inputWidth: ff, outputWidth: d, pool: pool)
             for i in 0..<x.count { x[i] += projected[i] }
         }
         for r in 0..<rows { entryCounts[rowSequence[r]] = max(entryCounts[rowSequence[r]], rowEntry[r] + 1) }

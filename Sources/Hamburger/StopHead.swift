@@ -18,55 +18,17 @@ public struct StopHead: Sendable {
     }
 
     /// `[rowCount]` stop probabilities of `hidden` `[rowCount][width]`.
-    public func probabilities(_ hidden: [Float], rowCount: Int) -> [Float] {
+    public func probabilities(_ hidden: [Float], rowCount: Int, pool: ThreadPool? = nil) -> [Float] {
         guard rowCount > 0 else { return [] }
         let d = width
         var a = [Float](repeating: 0, count: rowCount * d)
         var b = [Float](repeating: 0, count: rowCount * d)
-        Dense.apply(&a, hidden, fc1, bias: b1, rows: rowCount, inputWidth: d, outputWidth: d)
+        Dense.apply(&a, hidden, fc1, bias: b1, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
         Dense.silu(&a)
-        Dense.apply(&b, a, fc2, bias: b2, rows: rowCount, inputWidth: d, outputWidth: d)
+        Dense.apply(&b, a, fc2, bias: b2, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
         Dense.silu(&b)
         var logits = [Float](repeating: 0, count: rowCount)
-        Dense.apply(&logits, b, fc3, bias: [b3], rows: rowCount, inputWidth: d, outputWidth: 1)
+        Dense.apply(&logits, b, fc3, bias: [b3], rows: rowCount, inputWidth: d, outputWidth: 1, pool: pool)
         return logits.map { 1 / (1 + expf(-$0)) }
-    }
-}
-
-/// Float dense-layer helpers over whole arrays (OpenBLAS GEMM underneath).
-enum Dense {
-    /// `output[rows][outputWidth] = input · Wᵀ (+ bias)` with `W` `[outputWidth][inputWidth]`.
-    static func apply(_ output: inout [Float], _ input: [Float], _ weight: [Float], bias: [Float]? = nil,
-                      rows: Int, inputWidth: Int, outputWidth: Int) {
-        guard rows > 0 else { return }
-        input.withUnsafeBufferPointer { i in
-            weight.withUnsafeBufferPointer { w in
-                output.withUnsafeMutableBufferPointer { o in
-                    matmulTransposed(output: o.baseAddress!, input: i.baseAddress!, weights: w.baseAddress!,
-                                     rowCount: rows, inputWidth: inputWidth, outputWidth: outputWidth)
-                    if let bias {
-                        for r in 0..<rows { for j in 0..<outputWidth { o[r * outputWidth + j] += bias[j] } }
-                    }
-                }
-            }
-        }
-    }
-
-    /// `x = x · sigmoid(x)` elementwise.
-    static func silu(_ x: inout [Float]) {
-        x.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = p[i] / (1 + expf(-p[i])) }
-        }
-    }
-
-    /// RMSNorm of each row.
-    static func rmsNorm(_ output: inout [Float], _ input: [Float], weight: [Float], rows: Int, width: Int, epsilon: Float) {
-        input.withUnsafeBufferPointer { i in
-            weight.withUnsafeBufferPointer { w in
-                output.withUnsafeMutableBufferPointer { o in
-                    rmsNormRows(output: o.baseAddress!, input: i.baseAddress!, weight: w.baseAddress!, rowCount: rows, width: width, epsilon: epsilon)
-                }
-            }
-        }
     }
 }

@@ -81,37 +81,31 @@ import TestSupport
         let (fixture, runtime) = try HamburgerTestbed.anyAdapter()
         let engine = try HamburgerTestbed.engine(runtime)
         defer { engine.shutdown() }
-        // The first macro step of any case whose group has two tokens or more, and where that group's
-        // second token does not occur earlier (so a stop token set to it first fires inside the group).
-        var found: (HamburgerFixture.Case, step: Int, start: Int)?
-        search: for testCase in fixture.cases {
-            var start = 0
-            for (step, size) in testCase.group_sizes.enumerated() {
-                if size >= 2, !testCase.tokens[0...start].contains(testCase.tokens[start + 1]) {
-                    found = (testCase, step, start)
-                    break search
-                }
-                start += size
-            }
+        // The first group of two tokens or more in the fixture, and the tokens before it.
+        guard let (testCase, group) = fixture.cases.lazy.compactMap({ c in c.group_sizes.firstIndex { $0 >= 2 }.map { (c, $0) } }).first else {
+            Issue.record("the fixture has no group of two tokens or more")
+            return
         }
-        let (testCase, step, start) = try #require(found, "the fixture has no macro step of two tokens or more")
+        let before = testCase.group_sizes[..<group].reduce(0, +)
 
-        // max_tokens = start + 1 cuts that group after its first token.
-        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: start + 1)])[0]
-        #expect(short.tokenIds == Array(testCase.tokens[0...start]))
-        #expect(short.groupSizes == Array(testCase.group_sizes[0..<step]) + [1])
+        // max_tokens ending on the group's first token cuts the group after it.
+        let short = try engine.generate([HamburgerTestbed.request("m", testCase, maxTokens: before + 1)])[0]
+        #expect(short.tokenIds == Array(testCase.tokens[...before]))
+        #expect(short.groupSizes == Array(testCase.group_sizes[..<group]) + [1])
         #expect(short.finishReason == .length)
-        #expect(short.completionTokens == start + 1)
+        #expect(short.completionTokens == before + 1)
 
-        // A stop token at the group's second token: the first is emitted, the stop token counted,
-        // nothing after it.
+        // A stop token at the group's second token: the tokens before it are emitted, the stop token
+        // counted, nothing after it (the rest of the group is dropped).
+        let stop = testCase.tokens[before + 1]
+        guard !testCase.tokens[...before].contains(stop) else { return }
         var request = HamburgerTestbed.request("t", testCase, maxTokens: fixture.max_new_tokens)
-        request.stopTokenIds = [testCase.tokens[start + 1]]
+        request.stopTokenIds = [stop]
         let cut = try engine.generate([request])[0]
-        #expect(cut.tokenIds == Array(testCase.tokens[0...start]))
+        #expect(cut.tokenIds == Array(testCase.tokens[...before]))
         #expect(cut.finishReason == .stop)
-        #expect(cut.completionTokens == start + 2)
-        #expect(cut.groupSizes == Array(testCase.group_sizes[0..<step]) + [2])
+        #expect(cut.completionTokens == before + 2)
+        #expect(cut.groupSizes == Array(testCase.group_sizes[..<group]) + [2])
     }
 
     @Test func eventsComeOnePerGroup() async throws {

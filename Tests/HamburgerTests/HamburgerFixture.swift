@@ -20,7 +20,7 @@ struct HamburgerFixture: Decodable {
     let adapter_json: String
     let max_new_tokens: Int
     let eos_token_ids: [Int32]
-    let cases: [Case]
+    var cases: [Case]
 }
 
 /// The model, adapters and fixtures the suites share (loaded once per process).
@@ -61,10 +61,10 @@ enum HamburgerTestbed {
         return runtime
     }
 
-    static func engine(_ runtime: HamburgerRuntime?, kvBlocks: Int = 256, maxBatchedTokens: Int = 512,
+    static func engine(_ runtime: HamburgerRuntime?, kvBlocks: Int = 256, blockSize: Int = 16, maxBatchedTokens: Int = 512,
                        observer: (@Sendable (IterationReport) -> Void)? = nil) throws -> InferenceEngine {
         guard let model else { throw EngineError.invalidConfiguration("no model at \(TestPaths.modelPath); run 'make setup'") }
-        var configuration = EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: 16, kvCapacity: .blocks(kvBlocks))
+        var configuration = EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: blockSize, kvCapacity: .blocks(kvBlocks))
         configuration.iterationObserver = observer
         return try InferenceEngine(model: model, configuration: configuration, hamburger: runtime)
     }

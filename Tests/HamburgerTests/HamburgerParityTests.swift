@@ -5,8 +5,9 @@ import Testing
 import TestSupport
 
 /// The Swift engine against the Python reference decoder, same adapter, greedy: identical token ids
-/// and group sizes for every prompt and confidence, alone and all in one batch; KV entries written =
-/// prompt + macro steps - 1 (the last group is never fed back), as the reference counts them.
+/// and group sizes for every prompt and confidence all in one batch, and for the first prompts alone
+/// (each alone costs a full debug-build generation); KV entries written = prompt + macro steps - 1
+/// (the last group is never fed back), as the reference counts them.
 @Suite(.serialized) struct HamburgerParityTests {
     // The committed trained adapter and its fixture; the untrained fixture is for development only (its
     // adapter is not committed), so CI would skip it.
@@ -23,9 +24,14 @@ import TestSupport
         return (fixture, try HamburgerTestbed.runtime(adapterPath: path))
     }
 
+    /// Cases run one at a time (every confidence of the first prompts).
+    static let aloneCaseCount = 4
+
     @Test(arguments: fixtures)
     func eachPromptAlone(_ name: String) throws {
-        guard let (fixture, runtime) = try load(name) else { return }
+        guard let (fullFixture, runtime) = try load(name) else { return }
+        var fixture = fullFixture
+        fixture.cases = Array(fullFixture.cases.prefix(Self.aloneCaseCount))
         let engine = try HamburgerTestbed.engine(runtime)
         defer { engine.shutdown() }
         let eos = fixture.eos_token_ids.first ?? 2
@@ -39,6 +45,28 @@ import TestSupport
         #expect(stats.prefillRowsTotal + stats.decodeRowsTotal == expectedRows, "KV entries written = prompt + macro steps - 1 per case")
         #expect(stats.hamburgerMacroStepsTotal == fixture.cases.reduce(0) { $0 + $1.group_sizes.count })
         #expect(stats.hamburgerTokensTotal == fixture.cases.reduce(0) { $0 + $1.tokens.count })
+    }
+
+    /// A KV cache too small for every sequence at once: preempted HAMburger sequences are recomputed
+    /// through their merged groups (LoRA rows included) and still give the reference output.
+    @Test(arguments: fixtures)
+    func preemptedSequencesRecomputeTheirMergedGroups(_ name: String) throws {
+        guard let (fixture, runtime) = try load(name) else { return }
+        let cases = Array(fixture.cases.prefix(Self.aloneCaseCount))
+        let longest = cases.map { $0.prompt_ids.count + fixture.max_new_tokens - 1 }.max() ?? 0
+        // Blocks of 4 entries: room for the longest sequence alone and a little more, so that two
+        // running sequences outgrow the cache and the younger one is preempted.
+        let engine = try HamburgerTestbed.engine(runtime, kvBlocks: (longest + 3) / 4 + 6, blockSize: 4)
+        defer { engine.shutdown() }
+        let eos = fixture.eos_token_ids.first ?? 2
+        let results = try engine.generate(cases.enumerated().map {
+            HamburgerTestbed.request("p\($0.offset)", $0.element, maxTokens: fixture.max_new_tokens)
+        })
+        #expect(engine.stats().preemptionsTotal > 0, "the cache was meant to force preemptions")
+        for (index, (testCase, result)) in zip(cases, results).enumerated() {
+            #expect(HamburgerTestbed.tokensWithStop(result, stopToken: eos) == testCase.tokens, "case \(index) tokens after preemption")
+            #expect(result.groupSizes == testCase.group_sizes, "case \(index) group sizes after preemption")
+        }
     }
 
     @Test(arguments: fixtures)
