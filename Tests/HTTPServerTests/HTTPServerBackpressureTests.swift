@@ -48,6 +48,7 @@ import Testing
 
     @Test func writerIgnoringBackpressureGetsTheConnectionClosed() throws {
         let closedSeen = DispatchSemaphore(value: 0)
+        let writerDone = DispatchSemaphore(value: 0)
         let endedClosed = Locked(false)
         let handler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { _, responder in
             responder.onClose { closedSeen.signal() }
@@ -55,11 +56,14 @@ import Testing
             let chunk = Data(repeating: 0x62, count: 64 * 1024)
             for _ in 0..<2000 where !responder.isClosed { responder.write(chunk) }
             endedClosed.withLock { $0 = responder.isClosed }
+            writerDone.signal()
         }
         try withServer(Self.configuration(maxOutput: 512 * 1024), handler: handler) { server in
             let client = try TestHTTPClient(host: "127.0.0.1", port: server.port, receiveBufferBytes: 4096)
             try client.send("GET /flood HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(closedSeen.wait(timeout: .now() + 20) == .success)
+            // onClose runs on another queue: wait for the writer's loop to see the close too.
+            #expect(writerDone.wait(timeout: .now() + 20) == .success)
             #expect(endedClosed.current)
             #expect(eventually { server.openConnectionCount == 0 })
         }
