@@ -134,10 +134,12 @@ let echoHandler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { request, res
         let closed = DispatchSemaphore(value: 0)
         let responderBox = Locked<HTTPResponder?>(nil)
         let handler: @Sendable (HTTPRequest, HTTPResponder) -> Void = { _, responder in
+            // Kept to stream "later", like an engine would; stored before anything reaches the client,
+            // so the test never sees the close before the responder is in the box.
+            responderBox.withLock { $0 = responder }
             responder.onClose { closed.signal() }
             responder.startStream()
             responder.write(Data("first".utf8))
-            responderBox.withLock { $0 = responder }  // keep streaming "later", like an engine would
         }
         try withServer(handler: handler) { server in
             do {
