@@ -63,8 +63,9 @@ struct SamplingFields {
             seed: seed.map { UInt64(bitPattern: Int64($0)) &+ UInt64(index) })
     }
 
-    /// The decoding mode: the request's, or the server default.
-    func decodingMode(default defaultMode: DecodingMode) throws(APIError) -> DecodingMode {
+    /// The decoding mode: the request's, or the server default. A request asking for `hamburger`
+    /// without a confidence on an autoregressive-by-default server gets the adapter's default.
+    func decodingMode(default defaultMode: DecodingMode, adapterConfidence: Double? = nil) throws(APIError) -> DecodingMode {
         if let c = hamburgerConfidence, !(c > 0 && c <= 1) {
             throw .invalidField(param: "hamburger_confidence", message: "'hamburger_confidence' must be in (0, 1], got \(c).")
         }
@@ -76,7 +77,7 @@ struct SamplingFields {
         case "hamburger":
             if let c = hamburgerConfidence { return .hamburger(confidence: Float(c)) }
             if case .hamburger = defaultMode { return defaultMode }
-            return .hamburger(confidence: 0.9)
+            return .hamburger(confidence: Float(adapterConfidence ?? 0.9))
         case let other?:
             throw .invalidField(param: "decoding", message: "'decoding' must be 'hamburger' or 'autoregressive', got '\(other)'.")
         }

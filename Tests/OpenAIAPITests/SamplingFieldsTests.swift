@@ -114,6 +114,8 @@ import Testing
         #expect(try SamplingFields(decoding: "autoregressive").decodingMode(default: hamburgerDefault) == .autoregressive)
         #expect(try SamplingFields(decoding: "hamburger").decodingMode(default: hamburgerDefault) == hamburgerDefault)
         #expect(try SamplingFields(decoding: "hamburger").decodingMode(default: .autoregressive) == .hamburger(confidence: 0.9))
+        #expect(try SamplingFields(decoding: "hamburger").decodingMode(default: .autoregressive, adapterConfidence: 0.7)
+                == .hamburger(confidence: 0.7))
         #expect(try SamplingFields(decoding: "hamburger", hamburgerConfidence: 0.5).decodingMode(default: .autoregressive)
                 == .hamburger(confidence: 0.5))
         // A confidence alone adjusts a HAMburger default and leaves autoregressive alone.
