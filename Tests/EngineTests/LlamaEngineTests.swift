@@ -128,7 +128,7 @@ import TestSupport
         let alone = try outputsAlone()
         let identical = zip(results, alone).filter { $0.tokenIds == $1.tokenIds }.count
         print("bfloat16 KV in the engine: \(identical) of \(alone.count) greedy outputs identical to float32 KV")
-        #expect(identical >= 14)
+        #expect(identical >= 14, "measured: all 16 identical over 12 tokens")
         #expect(results.allSatisfy { !$0.tokenIds.isEmpty })
         #expect(engine.stats().kvBlocksUsed == 0, "every block is free at the end")
     }

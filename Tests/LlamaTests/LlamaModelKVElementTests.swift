@@ -94,15 +94,21 @@ final class LlamaModelKVElementTests: XCTestCase {
                 identical += 1
             } else {
                 let common = zip(generated, c.generated_ids).prefix { $0 == $1 }.count
-                print("\(elementType) KV, greedy case \(index): differs after \(common) of \(c.generated_ids.count) tokens")
+                print("\(elementType) KV, greedy case \(index): the first \(common) tokens agree; reference \(c.generated_ids.count) tokens, got \(generated.count)")
             }
         }
         print("\(elementType) KV: \(identical) of \(fixture.cases.count) greedy continuations identical")
         XCTAssertGreaterThanOrEqual(identical, minimumIdentical, "\(elementType)")
     }
 
-    func testBFloat16LogitsStayCloseToFloat32() throws { try checkLogits(.bfloat16, tolerance: 0.5) }
-    func testFloat16LogitsStayCloseToFloat32() throws { try checkLogits(.float16, tolerance: 0.1) }
-    func testBFloat16GreedyContinuations() throws { try checkGreedy(.bfloat16, minimumIdentical: 8) }
+    // Measured on this model (logits of size ~20-30): bfloat16 pages move a logit by at most 0.105, float16
+    // pages by at most 0.0133; the tolerances leave about 2.5x room.
+    func testBFloat16LogitsStayCloseToFloat32() throws { try checkLogits(.bfloat16, tolerance: 0.25) }
+    func testFloat16LogitsStayCloseToFloat32() throws { try checkLogits(.float16, tolerance: 0.035) }
+
+    // Measured: bfloat16 keeps 9 of the 10 continuations identical (case 7 agrees on all 20 reference
+    // tokens, then does not stop where the reference emits end-of-sequence), float16 all 10. The bound
+    // is the 90%.
+    func testBFloat16GreedyContinuations() throws { try checkGreedy(.bfloat16, minimumIdentical: 9) }
     func testFloat16GreedyContinuations() throws { try checkGreedy(.float16, minimumIdentical: 9) }
 }
