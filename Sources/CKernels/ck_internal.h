@@ -84,6 +84,46 @@ void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end);
 void ck_f32_to_bf16_avx2(uint16_t *out, const float *in, size_t count);
 void ck_f32_to_bf16_avx512(uint16_t *out, const float *in, size_t count);
 
+/// One head's view of a paged KV cache stored as 16-bit floats (see CKernelsKV.h).
+typedef struct {
+    const uint16_t *pages;
+    const int32_t *table;
+    int block_size, entry_width, head_offset, head_dim, entry_count;
+} ck_kvargs;
+
+/// Runs the statements after `e, row,` for every entry e < entry_count of `a`, with `row` pointing at
+/// the entry's head: block by block, so no division per entry.
+#define CK_KV_EACH_ENTRY(a, e, row, ...)                                                                  \
+    do {                                                                                                  \
+        for (int ck_start = 0, ck_block = 0; ck_start < (a)->entry_count;                                 \
+             ck_start += (a)->block_size, ck_block++) {                                                   \
+            const uint16_t *ck_base = (a)->pages +                                                        \
+                (size_t)(a)->table[ck_block] * (size_t)(a)->block_size * (size_t)(a)->entry_width +       \
+                (size_t)(a)->head_offset;                                                                 \
+            const int ck_rows = (a)->entry_count - ck_start < (a)->block_size ? (a)->entry_count - ck_start \
+                                                                               : (a)->block_size;          \
+            for (int ck_row = 0; ck_row < ck_rows; ck_row++) {                                            \
+                const int e = ck_start + ck_row;                                                          \
+                const uint16_t *row = ck_base + (size_t)ck_row * (size_t)(a)->entry_width;               \
+                (void)e;                                                                                  \
+                __VA_ARGS__                                                                               \
+            }                                                                                             \
+        }                                                                                                 \
+    } while (0)
+
+/// One stored KV element widened to f32 (exact).
+static inline float ck_kv_to_float(uint16_t bits, int is_half) {
+    return is_half ? ck_half_to_float(bits) : ck_bf16_to_float(bits);
+}
+
+void ck_kv_scores_avx2(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format);
+void ck_kv_scores_avx512(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format);
+void ck_kv_weighted_sum_avx2(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format);
+void ck_kv_weighted_sum_avx512(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format);
+/// `count` a multiple of 16.
+void ck_f32_to_f16_avx2(uint16_t *out, const float *in, size_t count);
+void ck_f32_to_f16_avx512(uint16_t *out, const float *in, size_t count);
+
 /// Rows of x processed together while a tile of weights is in registers/L1 (M is walked in blocks
 /// of this many rows so their int8 blocks stay in L1/L2 while W streams past).
 #define CK_M_BLOCK 64

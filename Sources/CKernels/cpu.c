@@ -8,6 +8,7 @@ typedef struct {
     int avx2;           // AVX2 + FMA + F16C, with YMM state enabled by the OS
     int avx512_vnni;    // AVX-512 F/BW/VL + VNNI, with ZMM state enabled by the OS
     int avx512_bf16;    // AVX-512 F/BW/VL + BF16, with ZMM state enabled by the OS
+    int avx512;         // AVX-512 F/BW/VL, with ZMM state enabled by the OS
 } ck_features;
 
 static uint64_t ck_xgetbv0(void) {
@@ -17,7 +18,7 @@ static uint64_t ck_xgetbv0(void) {
 }
 
 static ck_features ck_detect(void) {
-    ck_features f = {0, 0, 0};
+    ck_features f = {0, 0, 0, 0};
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
     int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
@@ -38,6 +39,7 @@ static ck_features ck_detect(void) {
     int avx512 = f.avx2 && zmm_state && avx512f && avx512bw && avx512vl;
     f.avx512_vnni = avx512 && vnni;
     f.avx512_bf16 = avx512 && bf16;
+    f.avx512 = avx512;
     return f;
 }
 
@@ -58,7 +60,12 @@ int ck_path_supported(ck_path path, ck_kind kind) {
     case CK_PATH_AUTO:
     case CK_PATH_SCALAR: return 1;
     case CK_PATH_AVX2: return f.avx2;
-    case CK_PATH_AVX512: return kind == CK_KIND_BF16 ? f.avx512_bf16 : f.avx512_vnni;
+    case CK_PATH_AVX512:
+        switch (kind) {
+        case CK_KIND_BF16: return f.avx512_bf16;
+        case CK_KIND_FLOAT: return f.avx512;
+        default: return f.avx512_vnni;
+        }
     }
     return 0;
 }

@@ -13,6 +13,8 @@ public struct EngineConfiguration: Sendable {
     public var kvBlockSize: Int = 16
     /// Size of the KV cache (K and V, all layers).
     public var kvCapacity: KVCacheCapacity = .bytes(512 << 20)
+    /// How the KV pages store each element; the 16-bit types fit twice the blocks in the same bytes.
+    public var kvElementType: KVElementType = .float32
     /// Called on the engine thread after every iteration (metrics, benchmarks); must return quickly.
     public var iterationObserver: (@Sendable (IterationReport) -> Void)?
     /// Monotonic clock in nanoseconds, for iteration timing; injected so tests can fix it.
@@ -22,12 +24,13 @@ public struct EngineConfiguration: Sendable {
 
     public init(
         maxSequenceCount: Int = 64, maxBatchedTokens: Int = 512, maxModelLength: Int? = nil, kvBlockSize: Int = 16,
-        kvCapacity: KVCacheCapacity = .bytes(512 << 20)
+        kvCapacity: KVCacheCapacity = .bytes(512 << 20), kvElementType: KVElementType = .float32
     ) {
         self.maxSequenceCount = maxSequenceCount
         self.maxBatchedTokens = maxBatchedTokens
         self.maxModelLength = maxModelLength
         self.kvBlockSize = kvBlockSize
         self.kvCapacity = kvCapacity
+        self.kvElementType = kvElementType
     }
 }

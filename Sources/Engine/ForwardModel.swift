@@ -12,12 +12,13 @@ public protocol ForwardModel: AnyObject {
     var vocabSize: Int { get }
     /// Layers that keep K and V pages.
     var kvLayerCount: Int { get }
-    /// Floats in one KV entry of one layer (`kvHeadCount * headDim`).
+    /// Elements in one KV entry of one layer (`kvHeadCount * headDim`).
     var kvEntryWidth: Int { get }
     /// Longest sequence (prompt + generated tokens) the model supports; the default `max_model_len`.
     var contextLength: Int { get }
     /// End-of-sequence token ids: the default stop tokens.
     var endOfSequenceTokenIds: [Int32] { get }
-    /// Runs every row of `batch` and returns logits for the rows that want output, in slice order.
+    /// Runs every row of `batch` and returns logits for the rows that want output, in slice order,
+    /// storing K and V in the pages' `layout.elementType`.
     func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput
 }

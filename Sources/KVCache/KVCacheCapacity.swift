@@ -1,14 +1,16 @@
 /// How big the operator wants the KV cache: a byte budget (for K and V of every layer together) or a
-/// block count. Resolved into a `KVCacheLayout` once the model's geometry is known.
+/// block count. Resolved into a `KVCacheLayout` once the model's geometry and the element type are known.
 public enum KVCacheCapacity: Sendable, Equatable {
-    /// Bytes of K+V float pages, all layers; rounded down to whole blocks.
+    /// Bytes of K+V pages, all layers, in the chosen element type; rounded down to whole blocks (so a
+    /// 16-bit element type holds twice the blocks of float32 in the same bytes).
     case bytes(Int)
     /// Blocks of `blockSize` entries.
     case blocks(Int)
 
-    /// The layout this capacity gives for a model with `layerCount` layers of `entryWidth` floats
-    /// (`kvHeadCount * headDim`) per entry.
-    public func layout(layerCount: Int, entryWidth: Int, blockSize: Int) throws(KVCacheError) -> KVCacheLayout {
+    /// The layout this capacity gives for a model with `layerCount` layers of `entryWidth` elements
+    /// (`kvHeadCount * headDim`) per entry, each stored as `elementType`.
+    public func layout(layerCount: Int, entryWidth: Int, blockSize: Int,
+                       elementType: KVElementType = .float32) throws(KVCacheError) -> KVCacheLayout {
         guard layerCount > 0 else { throw .invalidGeometry(name: "layer count", value: layerCount) }
         guard entryWidth > 0 else { throw .invalidGeometry(name: "entry width", value: entryWidth) }
         guard blockSize > 0 else { throw .invalidGeometry(name: "block size", value: blockSize) }
@@ -16,15 +18,18 @@ public enum KVCacheCapacity: Sendable, Equatable {
         switch self {
         case let .bytes(bytes):
             blockCount = KVCacheLayout.blockCount(
-                fittingBytes: bytes, layerCount: layerCount, entryWidth: entryWidth, blockSize: blockSize)
+                fittingBytes: bytes, layerCount: layerCount, entryWidth: entryWidth, blockSize: blockSize, elementType: elementType)
             guard blockCount > 0 else {
                 throw .capacityTooSmall(
-                    bytes: bytes, bytesPerBlock: 2 * layerCount * blockSize * entryWidth * MemoryLayout<Float>.stride)
+                    bytes: bytes,
+                    bytesPerBlock: KVCacheLayout.bytesPerBlock(layerCount: layerCount, entryWidth: entryWidth, blockSize: blockSize,
+                                                               elementType: elementType))
             }
         case let .blocks(count):
             guard count > 0 else { throw .invalidGeometry(name: "block count", value: count) }
             blockCount = count
         }
-        return KVCacheLayout(layerCount: layerCount, entryWidth: entryWidth, blockSize: blockSize, blockCount: blockCount)
+        return KVCacheLayout(layerCount: layerCount, entryWidth: entryWidth, blockSize: blockSize, blockCount: blockCount,
+                             elementType: elementType)
     }
 }

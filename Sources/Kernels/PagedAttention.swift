@@ -1,36 +1,13 @@
 import Foundation
 
-/// Where one sequence's K and V entries live for one layer: fixed-size blocks in a page array, found
-/// through the sequence's block table. Attention reads the pages in place (no gather copy).
-public struct PagedKVView {
-    /// Start of this layer's K pages (`[block][entry][entryWidth]`).
-    public var keys: UnsafePointer<Float>
-    /// Start of this layer's V pages.
-    public var values: UnsafePointer<Float>
-    /// Block ids in order; entry `e` lives in block `blockTable[e / blockSize]` at `e % blockSize`.
-    public var blockTable: UnsafePointer<Int32>
-    public var blockSize: Int
-    /// `kvHeadCount * headDim`.
-    public var entryWidth: Int
-
-    public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, blockTable: UnsafePointer<Int32>, blockSize: Int, entryWidth: Int) {
-        self.keys = keys
-        self.values = values
-        self.blockTable = blockTable
-        self.blockSize = blockSize
-        self.entryWidth = entryWidth
-    }
-
-    @inline(__always)
-    func entryOffset(_ entry: Int) -> Int {
-        Int(blockTable[entry / blockSize]) * blockSize * entryWidth + (entry % blockSize) * entryWidth
-    }
-}
-
 /// Grouped-query causal attention of one query row over the first `entryCount` KV entries of a paged
 /// sequence: `output[h] = Σ_e softmax_e(q_h · k_e / sqrt(headDim)) v_e` with KV head `h / (heads / kvHeads)`.
-/// Head dimensions that are multiples of 16 take a SIMD path; the result is the same either way up to
-/// float rounding.
+///
+/// Float pages: head dimensions that are multiples of 16 take a SIMD path; the result is the same either
+/// way up to float rounding. 16-bit pages (`kv.element` bfloat16 or float16): the C kernels widen the
+/// stored values to Float as they load them (a vector at a time) and sum in Float, on `path` (a forced
+/// path the CPU lacks falls back to the best one it has; Float pages ignore it). Either way the result
+/// is attention over the stored values up to float rounding.
 ///
 /// - Parameters:
 ///   - output: `[headCount * headDim]`.
@@ -38,8 +15,25 @@ public struct PagedKVView {
 ///   - scores: scratch of at least `entryCount` floats.
 public func pagedAttention(
     output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, kv: PagedKVView, entryCount: Int,
+    headCount: Int, kvHeadCount: Int, headDim: Int, scores: UnsafeMutablePointer<Float>, path: KernelPath = .automatic
+) {
+    // One branch per call: each element type runs its own loops.
+    switch kv.element {
+    case .float32:
+        floatPagedAttention(output: output, query: query, kv: kv, entryCount: entryCount, headCount: headCount,
+                            kvHeadCount: kvHeadCount, headDim: headDim, scores: scores)
+    case .bfloat16, .float16:
+        halfPagedAttention(output: output, query: query, kv: kv, entryCount: entryCount, headCount: headCount,
+                           kvHeadCount: kvHeadCount, headDim: headDim, scores: scores, path: path)
+    }
+}
+
+/// `pagedAttention` over Float pages.
+func floatPagedAttention(
+    output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, kv: PagedKVView, entryCount: Int,
     headCount: Int, kvHeadCount: Int, headDim: Int, scores: UnsafeMutablePointer<Float>
 ) {
+    let keys = kv.keys.assumingMemoryBound(to: Float.self), values = kv.values.assumingMemoryBound(to: Float.self)
     let group = headCount / kvHeadCount
     let scale = 1 / Float(headDim).squareRoot()
     let vectorized = headDim % 16 == 0
@@ -47,14 +41,14 @@ public func pagedAttention(
         let q = query + h * headDim
         let kvOffset = (h / group) * headDim
         for e in 0..<entryCount {
-            let k = kv.keys + kv.entryOffset(e) + kvOffset
+            let k = keys + kv.entryOffset(e) + kvOffset
             scores[e] = (vectorized ? dot16(q, k, headDim) : dotScalar(q, k, headDim)) * scale
         }
         softmaxInPlace(scores, count: entryCount)
         let out = output + h * headDim
         out.update(repeating: 0, count: headDim)
         for e in 0..<entryCount {
-            let v = kv.values + kv.entryOffset(e) + kvOffset
+            let v = values + kv.entryOffset(e) + kvOffset
             if vectorized { axpy16(out, scores[e], v, headDim) } else { axpyScalar(out, scores[e], v, headDim) }
         }
     }

@@ -13,10 +13,12 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     /// AVX-512 F/BW/VL with VNNI (int8 products with vpdpbusd) or with BF16 (vdpbf16ps).
     case avx512
 
-    /// The kernel family a path is asked about: AVX-512 means VNNI for int8 and BF16 for bf16.
+    /// The kernel family a path is asked about: AVX-512 means VNNI for int8, BF16 for bf16, and F/BW/VL
+    /// alone for attention over 16-bit KV pages.
     public enum Kernel: Sendable {
         case quantized
         case bf16
+        case kvCache
     }
 
     /// Whether this path can run on this CPU for kernels of `kernel`.
@@ -54,12 +56,26 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     /// The C path after checking that the CPU supports it.
     func checked(for kernel: Kernel) throws -> ck_path {
         guard isSupported(for: kernel) else {
-            throw QuantizedKernelError.pathUnsupported(path: self, kernel: kernel == .quantized ? "int8" : "bf16")
+            throw QuantizedKernelError.pathUnsupported(path: self, kernel: kernel.name)
         }
         return cValue
     }
 }
 
 extension KernelPath.Kernel {
-    var cValue: ck_kind { self == .quantized ? CK_KIND_QUANTIZED : CK_KIND_BF16 }
+    var cValue: ck_kind {
+        switch self {
+        case .quantized: return CK_KIND_QUANTIZED
+        case .bf16: return CK_KIND_BF16
+        case .kvCache: return CK_KIND_FLOAT
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .quantized: return "int8"
+        case .bf16: return "bf16"
+        case .kvCache: return "16-bit KV cache"
+        }
+    }
 }

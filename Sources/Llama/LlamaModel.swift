@@ -4,7 +4,8 @@ import Kernels
 
 /// A Llama-architecture decoder (SmolLM2) that runs one batched forward pass over a `ForwardBatch`:
 /// one GEMM per weight matrix over all rows, RoPE at each row's own position, K/V written into the
-/// paged cache through each sequence's block table, attention read from the pages in place.
+/// paged cache through each sequence's block table (in the pages' element type), attention read from
+/// the pages in place.
 ///
 /// The model holds only immutable weights and hyperparameters; run state (KV pages) is passed in, so
 /// the engine thread that owns the pages owns every forward.
@@ -32,10 +33,10 @@ public final class LlamaModel: Sendable {
         try self.init(file: file, precision: precision, lmHeadPrecision: lmHeadPrecision, threadCount: threadCount)
     }
 
-    /// The KV geometry this model needs for `blockCount` blocks of `blockSize` entries.
-    public func kvLayout(blockSize: Int, blockCount: Int) -> KVCacheLayout {
+    /// The KV geometry this model needs for `blockCount` blocks of `blockSize` entries stored as `elementType`.
+    public func kvLayout(blockSize: Int, blockCount: Int, elementType: KVElementType = .float32) -> KVCacheLayout {
         KVCacheLayout(layerCount: hyperparameters.layerCount, entryWidth: hyperparameters.kvEntryWidth,
-                      blockSize: blockSize, blockCount: blockCount)
+                      blockSize: blockSize, blockCount: blockCount, elementType: elementType)
     }
 
     /// Copies the embedding of `token` into `output` (`hiddenSize` floats).
@@ -101,6 +102,7 @@ public final class LlamaModel: Sendable {
         }
 
         let blockSize = pages.layout.blockSize
+        let element = pages.layout.elementType.pageElement
         for (layerIndex, layer) in weights.layers.enumerated() {
             // Attention block.
             rmsNormRows(output: &xn, input: x, weight: layer.attentionNorm, rowCount: rows, width: d, epsilon: hp.rmsEpsilon)
@@ -117,9 +119,11 @@ public final class LlamaModel: Sendable {
                             rope.apply(to: kp.baseAddress! + r * kvWidth, headCount: hp.kvHeadCount, position: position)
                             let entry = rowEntry[r]
                             let block = Int(batch.slices[rowSlice[r]].blockTable[entry / blockSize])
-                            let offset = (entry % blockSize) * kvWidth
-                            (pages.keyBlock(layer: layerIndex, block: block) + offset).update(from: kp.baseAddress! + r * kvWidth, count: kvWidth)
-                            (pages.valueBlock(layer: layerIndex, block: block) + offset).update(from: vp.baseAddress! + r * kvWidth, count: kvWidth)
+                            let offset = (entry % blockSize) * kvWidth * element.byteWidth
+                            storeKVElements(output: pages.keyBlock(layer: layerIndex, block: block) + offset,
+                                            input: kp.baseAddress! + r * kvWidth, count: kvWidth, element: element)
+                            storeKVElements(output: pages.valueBlock(layer: layerIndex, block: block) + offset,
+                                            input: vp.baseAddress! + r * kvWidth, count: kvWidth, element: element)
                         }
                     }
                 }
@@ -129,10 +133,11 @@ public final class LlamaModel: Sendable {
                 q.withUnsafeBufferPointer { qp in
                     scores.withUnsafeMutableBufferPointer { sp in
                         flatBlockTable.withUnsafeBufferPointer { tables in
-                            let keys = pages.keyBlock(layer: layerIndex, block: 0)
-                            let values = pages.valueBlock(layer: layerIndex, block: 0)
+                            let keys = UnsafeRawPointer(pages.keyBlock(layer: layerIndex, block: 0))
+                            let values = UnsafeRawPointer(pages.valueBlock(layer: layerIndex, block: 0))
                             pool.run(taskCount: rows) { r, thread in
-                                let view = PagedKVView(keys: keys, values: values, blockTable: tables.baseAddress! + tableStart[rowSlice[r]],
+                                let view = PagedKVView(keys: keys, values: values, element: element,
+                                                       blockTable: tables.baseAddress! + tableStart[rowSlice[r]],
                                                        blockSize: blockSize, entryWidth: kvWidth)
                                 pagedAttention(output: ap.baseAddress! + r * qWidth, query: qp.baseAddress! + r * qWidth,
                                                kv: view, entryCount: rowEntry[r] + 1, headCount: hp.headCount,

@@ -58,10 +58,11 @@ public final class APIMetrics: Sendable {
         hamburgerMetrics = HamburgerMetrics(factory: factory)
     }
 
-    /// Publishes the KV cache geometry as vLLM's `cache_config_info` (value 1, facts in labels).
-    public func recordCacheConfig(blockSize: Int, blockCount: Int) {
+    /// Publishes the KV cache geometry as vLLM's `cache_config_info` (value 1, facts in labels);
+    /// `cacheDtype` is the KV element type's configuration name (`float32`, `bfloat16`, `float16`).
+    public func recordCacheConfig(blockSize: Int, blockCount: Int, cacheDtype: String = "float32") {
         CoreMetrics.Gauge(label: "hamburger:cache_config_info",
-                          dimensions: [("block_size", "\(blockSize)"), ("num_cpu_blocks", "\(blockCount)"), ("cache_dtype", "float32")],
+                          dimensions: [("block_size", "\(blockSize)"), ("num_cpu_blocks", "\(blockCount)"), ("cache_dtype", cacheDtype)],
                           factory: factory).record(1)
     }
 

@@ -70,7 +70,7 @@ struct BenchCommand: ParsableCommand {
         }
         let blockSize = 16
         let blockCount = (promptTokens + decodeTokens + blockSize - 1) / blockSize
-        let pages = KVPages(layout: model.kvLayout(blockSize: blockSize, blockCount: blockCount))
+        let pages = KVPages(layout: model.kvLayout(blockSize: blockSize, blockCount: blockCount, elementType: modelOptions.kvCacheDtype))
         let table = (0..<blockCount).map(Int32.init)
         // A fixed pseudo-random prompt of ordinary tokens.
         let prompt: [Int32] = (0..<promptTokens).map { Int32(1000 + ($0 * 7919) % 20000) }
@@ -101,7 +101,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             print(#"{"prompt_tokens": \#(promptTokens), "decode_tokens": \#(decodeTokens), "runs": \#(runs), "prefill_tokens_per_second": \#(String(format: "%.1f", prefill)), "decode_tokens_per_second": \#(String(format: "%.1f", decode))}"#)
         } else {
-            print("model:   \(modelOptions.model)")
+            print("model:   \(modelOptions.model) (\(modelOptions.weights) weights, \(modelOptions.kvCacheDtype) KV)")
             print("prefill: \(String(format: "%.1f", prefill)) tok/s (\(promptTokens) tokens, median of \(runs))")
             print("decode:  \(String(format: "%.1f", decode)) tok/s (single stream, \(decodeTokens) tokens, median of \(runs))")
         }

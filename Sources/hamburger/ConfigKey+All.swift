@@ -1,3 +1,5 @@
+import KVCache
+
 extension ConfigKey {
     /// Every key of `config/hamburger.yaml`, in the file's order.
     static let all: [ConfigKey] = [
@@ -18,6 +20,10 @@ extension ConfigKey {
         .init(name: "keep_alive_timeout_seconds", kind: .double, help: "Idle keep-alive connections close after this.") { $0.keepAliveTimeoutSeconds = $1.double ?? $0.keepAliveTimeoutSeconds },
         .init(name: "max_connections", kind: .int, help: "Open connections at most; more get 503.") { $0.maxConnections = $1.int ?? $0.maxConnections },
         .init(name: "kv_cache_bytes", kind: .int, help: "Memory for the paged KV cache (K and V, all layers).") { $0.kvCacheBytes = $1.int ?? $0.kvCacheBytes },
+        .init(name: "kv_cache_dtype", kind: .choice(KVElementType.allCases.map(\.rawValue)),
+              help: "How KV entries are stored: float32, bfloat16 or float16 (the 16-bit types halve KV memory).") {
+            $0.kvCacheDtype = $1.string.flatMap(KVElementType.init(rawValue:)) ?? $0.kvCacheDtype
+        },
         .init(name: "block_size", kind: .int, help: "KV entries per cache block.") { $0.blockSize = $1.int ?? $0.blockSize },
         .init(name: "max_num_seqs", kind: .int, help: "Sequences running at once.") { $0.maxNumSeqs = $1.int ?? $0.maxNumSeqs },
         .init(name: "max_batched_tokens", kind: .int, help: "Rows in one engine iteration (prefill chunks + decode rows).") { $0.maxBatchedTokens = $1.int ?? $0.maxBatchedTokens },

@@ -1,7 +1,11 @@
 /// One configuration key: its YAML name, the `HAMBURGER_*` variable and `--flag` derived from it, and
 /// how a YAML value or an override string is checked and stored.
 struct ConfigKey: Sendable {
-    enum Kind: Sendable { case string, optionalString, int, optionalInt, double, optionalDouble, stringList }
+    enum Kind: Sendable, Equatable {
+        case string, optionalString, int, optionalInt, double, optionalDouble, stringList
+        /// A string that must be one of these (checked where it is read, so the error names its source).
+        case choice([String])
+    }
 
     let name: String
     let kind: Kind
@@ -37,6 +41,11 @@ struct ConfigKey: Sendable {
             if let i = raw as? Int { store(&config, .double(Double(i))); return }
             guard let s = text, let d = Double(s) else { throw fail("a number") }
             store(&config, .double(d))
+        case let .choice(allowed):
+            guard let s = text ?? (raw as? CustomStringConvertible).map({ "\($0)" }), allowed.contains(s) else {
+                throw fail("one of \(allowed.joined(separator: ", "))")
+            }
+            store(&config, .string(s))
         case .stringList:
             if let list = raw as? [Any] {
                 store(&config, .list(list.map { "\($0)" }))

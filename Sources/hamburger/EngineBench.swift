@@ -66,7 +66,7 @@ struct EngineBench {
         if !json {
             let meanPrompt = Double(prompts.reduce(0) { $0 + $1.count }) / Double(max(prompts.count, 1))
             let confidenceText = hamburger.map { "  confidence: \(confidence ?? $0.adapter.defaultConfidence)" } ?? ""
-            print("model: \(modelOptions.model) (\(modelOptions.weights) weights)  prompts: \(usesHamburger ? "\(prompts.count) chat prompts" : "random"), mean \(String(format: "%.1f", meanPrompt)) tokens  max tokens: \(maxTokens)\(confidenceText)")
+            print("model: \(modelOptions.model) (\(modelOptions.weights) weights, \(modelOptions.kvCacheDtype) KV)  prompts: \(usesHamburger ? "\(prompts.count) chat prompts" : "random"), mean \(String(format: "%.1f", meanPrompt)) tokens  max tokens: \(maxTokens)\(confidenceText)")
             print("concurrency  mode            tok/s     step ms (all / decode)  tok/step  KV/token  seqs in \(Self.kvBudget)  preemptions")
         }
         for level in levels {
@@ -127,6 +127,7 @@ struct EngineBench {
         let reports = Mutex<[IterationReport]>([])
         var config = EngineConfiguration()
         config.maxSequenceCount = max(level, 1)
+        config.kvElementType = modelOptions.kvCacheDtype
         config.iterationObserver = { report in reports.withLock { $0.append(report) } }
         let engine = try InferenceEngine(model: model, configuration: config, hamburger: mode == "hamburger" ? hamburger : nil)
         defer { engine.shutdown() }

@@ -75,6 +75,7 @@ struct GenerateCommand: ParsableCommand {
         let (tokenizer, template) = try CommandSupport.loadTokenization(modelOptions.model)
         var config = EngineConfiguration()
         config.maxSequenceCount = concurrency
+        config.kvElementType = modelOptions.kvCacheDtype
         let engine: InferenceEngine
         let hamburger = decoding == "hamburger"
             ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapter) : nil

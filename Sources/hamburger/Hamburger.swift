@@ -1,4 +1,5 @@
 import ArgumentParser
+import KVCache
 import Llama
 
 /// The `hamburger` command: serve, generate, tokenize, bench.
@@ -22,6 +23,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Compute threads (0 = all cores).")
     var threads: Int = 0
 
+    @Option(help: "How KV entries are stored: float32, bfloat16 or float16 (the 16-bit types halve KV memory).")
+    var kvCacheDtype: KVElementType = .float32
+
     /// Loads the model as these options say.
     func loadModel() throws -> LlamaModel {
         try CommandSupport.loadModel(model, precision: weights, threads: threads)
@@ -29,3 +33,4 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension WeightPrecision: ExpressibleByArgument {}
+extension KVElementType: ExpressibleByArgument {}

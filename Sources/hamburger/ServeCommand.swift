@@ -5,6 +5,7 @@ import Foundation
 import GGUF
 import HTTPServer
 import Hamburger
+import KVCache
 import Kernels
 import Llama
 import Logging
@@ -134,6 +135,7 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.maxModelLength = maxModelLength
         engineConfig.kvBlockSize = settings.blockSize
         engineConfig.kvCapacity = .bytes(settings.kvCacheBytes)
+        engineConfig.kvElementType = settings.kvCacheDtype
         let metrics = handler.metrics
         engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
         let hamburger = try loadHamburger(model: model)
@@ -146,8 +148,8 @@ final class ServerRuntime: @unchecked Sendable {
         self.engine = engine
         handler.attach(ServedModel(engine: engine, tokenizer: tokenizer, chatTemplate: template, maxModelLength: maxModelLength))
         let stats = engine.stats()
-        metrics.recordCacheConfig(blockSize: stats.kvBlockSize, blockCount: stats.kvBlocksTotal)
-        logger.info("model \(settings.model) ready in \(String(format: "%.1f", CommandSupport.seconds(since: started)))s: KV cache \(stats.kvBlocksTotal) blocks of \(stats.kvBlockSize) entries, max_model_len \(maxModelLength)")
+        metrics.recordCacheConfig(blockSize: stats.kvBlockSize, blockCount: stats.kvBlocksTotal, cacheDtype: engine.kvLayout.elementType.rawValue)
+        logger.info("model \(settings.model) ready in \(String(format: "%.1f", CommandSupport.seconds(since: started)))s: KV cache \(stats.kvBlocksTotal) blocks of \(stats.kvBlockSize) entries (\(engine.kvLayout.elementType)), max_model_len \(maxModelLength)")
     }
 
     private func installSignalHandlers() {

@@ -36,6 +36,8 @@ struct ServeOverrides: ParsableArguments {
     var maxConnections: String?
     @Option(name: .customLong("kv-cache-bytes"), help: ArgumentHelp(ConfigKey.named["kv_cache_bytes"]!.help, valueName: "value"))
     var kvCacheBytes: String?
+    @Option(name: .customLong("kv-cache-dtype"), help: ArgumentHelp(ConfigKey.named["kv_cache_dtype"]!.help, valueName: "value"))
+    var kvCacheDtype: String?
     @Option(name: .customLong("block-size"), help: ArgumentHelp(ConfigKey.named["block_size"]!.help, valueName: "value"))
     var blockSize: String?
     @Option(name: .customLong("max-num-seqs"), help: ArgumentHelp(ConfigKey.named["max_num_seqs"]!.help, valueName: "value"))
@@ -75,6 +77,7 @@ struct ServeOverrides: ParsableArguments {
             ("keep_alive_timeout_seconds", keepAliveTimeoutSeconds),
             ("max_connections", maxConnections),
             ("kv_cache_bytes", kvCacheBytes),
+            ("kv_cache_dtype", kvCacheDtype),
             ("block_size", blockSize),
             ("max_num_seqs", maxNumSeqs),
             ("max_batched_tokens", maxBatchedTokens),

@@ -1,4 +1,5 @@
 import Foundation
+import KVCache
 import Llama
 import Yams
 
@@ -24,6 +25,7 @@ struct ServerConfiguration: Sendable {
     var keepAliveTimeoutSeconds = 30.0
     var maxConnections = 512
     var kvCacheBytes = 256 * 1024 * 1024
+    var kvCacheDtype = KVElementType.float32
     var blockSize = 16
     var maxNumSeqs = 64
     var maxBatchedTokens = 512

@@ -26,7 +26,11 @@ final class FakeForwardModel: ForwardModel {
     }
 
     func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput {
+        precondition(pages.layout.elementType == .float32, "the fake model writes Float pages")
         let blockSize = pages.layout.blockSize
+        func keyBlock(_ layer: Int, _ block: Int) -> UnsafeMutablePointer<Float> {
+            pages.keyBlock(layer: layer, block: block).assumingMemoryBound(to: Float.self)
+        }
         recorder?.record(batch, blockSize: blockSize)
         var logits: [Float] = []
         var outputRows = 0
@@ -41,11 +45,11 @@ final class FakeForwardModel: ForwardModel {
                 }
                 let block = Int(slice.blockTable[slot / blockSize])
                 for layer in 0 ..< kvLayerCount {
-                    let key = pages.keyBlock(layer: layer, block: block) + (slot % blockSize) * kvEntryWidth
+                    let key = keyBlock(layer, block) + (slot % blockSize) * kvEntryWidth
                     key[0] = token
                     key[1] = Float(batch.positions[slice.rowStart + row])
                     key[2] = Float(layer)
-                    pages.valueBlock(layer: layer, block: block)[(slot % blockSize) * kvEntryWidth] = token + 0.5
+                    pages.valueBlock(layer: layer, block: block).assumingMemoryBound(to: Float.self)[(slot % blockSize) * kvEntryWidth] = token + 0.5
                 }
             }
             guard slice.wantsOutput else { continue }
@@ -53,7 +57,7 @@ final class FakeForwardModel: ForwardModel {
             let last = slice.cachedEntryCount + slice.rowCount - 1
             for slot in 0 ... last {
                 let block = Int(slice.blockTable[slot / blockSize])
-                let key = pages.keyBlock(layer: kvLayerCount - 1, block: block) + (slot % blockSize) * kvEntryWidth
+                let key = keyBlock(kvLayerCount - 1, block) + (slot % blockSize) * kvEntryWidth
                 history.append((Int32(key[0]), Int32(key[1])))
             }
             logits += Self.referenceLogits(history: history, vocabSize: vocabSize)

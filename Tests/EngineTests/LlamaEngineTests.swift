@@ -110,6 +110,29 @@ import TestSupport
         #expect(stats.kvBlocksUsedPeak <= 10)
     }
 
+    @Test func bfloat16PagesHoldTwiceTheBlocksOfAByteBudgetAndServeGreedy() throws {
+        let model = try loadModel()
+        let hp = model.hyperparameters
+        let bytes = 64 * KVCacheLayout.bytesPerBlock(layerCount: hp.layerCount, entryWidth: hp.kvEntryWidth, blockSize: 16)
+        let float = try InferenceEngine(model: model, configuration: EngineConfiguration(kvBlockSize: 16, kvCapacity: .bytes(bytes)))
+        float.shutdown()
+        let engine = try InferenceEngine(
+            model: model, configuration: EngineConfiguration(kvBlockSize: 16, kvCapacity: .bytes(bytes), kvElementType: .bfloat16))
+        defer { engine.shutdown() }
+        #expect(float.kvLayout.blockCount == 64)
+        #expect(engine.kvLayout.blockCount == 128)
+        #expect(engine.kvLayout.elementType == .bfloat16)
+
+        // All sixteen prompts batched, against the float32 pages one at a time.
+        let results = try engine.generate(greedyRequests(try prompts()))
+        let alone = try outputsAlone()
+        let identical = zip(results, alone).filter { $0.tokenIds == $1.tokenIds }.count
+        print("bfloat16 KV in the engine: \(identical) of \(alone.count) greedy outputs identical to float32 KV")
+        #expect(identical >= 14, "measured: all 16 identical over 12 tokens")
+        #expect(results.allSatisfy { !$0.tokenIds.isEmpty })
+        #expect(engine.stats().kvBlocksUsed == 0, "every block is free at the end")
+    }
+
     @Test func seededSamplingIsReproducibleAloneAndInCompany() throws {
         let prompts = try prompts()
         let sampling = SamplingParameters(temperature: 0.8, topP: 0.95, seed: 2024)

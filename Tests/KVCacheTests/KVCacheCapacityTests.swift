@@ -14,7 +14,7 @@ import Testing
     @Test func blocksAreTakenAsGiven() throws {
         let layout = try KVCacheCapacity.blocks(7).layout(layerCount: 2, entryWidth: 8, blockSize: 4)
         #expect(layout.blockCount == 7)
-        #expect(layout.floatsPerBlock == 32)
+        #expect(layout.elementsPerBlock == 32)
     }
 
     @Test func tooSmallOrInvalidCapacitiesAreRefused() {

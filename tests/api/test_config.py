@@ -69,3 +69,20 @@ def test_missing_model_file_says_what_to_do():
     result = serve("--model", "/nonexistent/model.gguf", "--port", "0")
     assert result.returncode != 0
     assert "make setup" in result.stderr
+
+
+def test_invalid_kv_cache_dtype_names_the_key_and_source(tmp_path: Path):
+    result = serve("--kv-cache-dtype", "int4")
+    assert result.returncode != 0
+    assert "'kv_cache_dtype'" in result.stderr and "flag --kv-cache-dtype" in result.stderr
+    assert "float32, bfloat16, float16" in result.stderr
+
+    result = serve(env={"HAMBURGER_KV_CACHE_DTYPE": "fp8"})
+    assert result.returncode != 0
+    assert "'kv_cache_dtype'" in result.stderr and "HAMBURGER_KV_CACHE_DTYPE" in result.stderr
+
+    config = tmp_path / "dtype.yaml"
+    config.write_text("kv_cache_dtype: double\n")
+    result = serve("--config", str(config))
+    assert result.returncode != 0
+    assert "'kv_cache_dtype'" in result.stderr and str(config) in result.stderr

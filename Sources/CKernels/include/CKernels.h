@@ -27,10 +27,13 @@ typedef enum {
     CK_PATH_AVX512 = 3,
 } ck_path;
 
-/// Which family of kernels a path is asked about: AVX-512 means VNNI for int8, BF16 for bf16.
+/// Which family of kernels a path is asked about: AVX-512 means VNNI for int8, BF16 for bf16, and
+/// F/BW/VL alone for the float kernels.
 typedef enum {
     CK_KIND_QUANTIZED = 0,
     CK_KIND_BF16 = 1,
+    /// Float kernels that need only AVX-512 F/BW/VL (the 16-bit KV cache kernels).
+    CK_KIND_FLOAT = 2,
 } ck_kind;
 
 /// 1 when `path` can run on this CPU (and OS) for kernels of `kind`; CK_PATH_AUTO is always supported.
@@ -125,4 +128,6 @@ void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, c
 
 // Float-activation products with quantized weights (this header is the module's umbrella).
 #include "CKernelsF32Act.h"
+// Attention over bf16 / f16 KV pages.
+#include "CKernelsKV.h"
 #endif

@@ -1,0 +1,92 @@
+// Attention over 16-bit KV pages: float -> half conversion, the portable paths and the run-time dispatch.
+#include "ck_internal.h"
+
+/// IEEE half bits of `f`, rounded to nearest even.
+static inline uint16_t ck_float_to_half(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    const uint32_t a = u & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu));  // NaN, quieted
+    if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u);  // >= 65520 rounds to infinity (or is one)
+    if (a >= 0x38800000u) {                                    // a normal half (>= 2^-14)
+        uint32_t m = a - 0x38000000u;                          // rebias the exponent: 127 -> 15
+        m += 0xFFFu + ((m >> 13) & 1u);                        // round to nearest even (a carry bumps the exponent)
+        return (uint16_t)(sign | (m >> 13));
+    }
+    if (a <= 0x33000000u) return sign;  // <= 2^-25: rounds to zero (2^-25 itself is a tie to even 0)
+    // A half denormal: units of 2^-24.
+    const uint32_t exponent = a >> 23;
+    const uint32_t mantissa = (a & 0x7FFFFFu) | 0x800000u;
+    const uint32_t shift = 126u - exponent;  // 14...24
+    uint32_t q = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+    if (rest > halfway || (rest == halfway && (q & 1u))) q++;
+    return (uint16_t)(sign | q);
+}
+
+void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path) {
+    size_t done = 0;
+    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512:
+        done = count / 16 * 16;
+        ck_f32_to_f16_avx512(out, in, done);
+        break;
+    case CK_PATH_AVX2:
+        done = count / 16 * 16;
+        ck_f32_to_f16_avx2(out, in, done);
+        break;
+#endif
+    default: break;
+    }
+    for (size_t i = done; i < count; i++) out[i] = ck_float_to_half(in[i]);
+}
+
+static void ck_kv_scores_scalar(float *scores, const float *q, const ck_kvargs *a, float scale, int is_half) {
+    CK_KV_EACH_ENTRY(a, e, k, {
+        float s = 0.0f;
+        for (int d = 0; d < a->head_dim; d++) s += q[d] * ck_kv_to_float(k[d], is_half);
+        scores[e] = s * scale;
+    });
+}
+
+static void ck_kv_weighted_sum_scalar(float *out, const float *weights, const ck_kvargs *a, int is_half) {
+    for (int d = 0; d < a->head_dim; d++) out[d] = 0.0f;
+    CK_KV_EACH_ENTRY(a, e, v, {
+        const float p = weights[e];
+        for (int d = 0; d < a->head_dim; d++) out[d] += p * ck_kv_to_float(v[d], is_half);
+    });
+}
+
+void ck_kv_scores(float *scores, const float *q, const uint16_t *pages, ck_kv_format format,
+                  const int32_t *block_table, int block_size, int entry_width, int head_offset, int head_dim,
+                  int entry_count, float scale, ck_path path) {
+    if (entry_count <= 0 || head_dim <= 0 || block_size <= 0 || entry_width <= 0) return;
+    const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
+    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: ck_kv_scores_avx512(scores, q, &a, scale, format); return;
+    case CK_PATH_AVX2: ck_kv_scores_avx2(scores, q, &a, scale, format); return;
+#endif
+    default: ck_kv_scores_scalar(scores, q, &a, scale, format == CK_KV_F16); return;
+    }
+}
+
+void ck_kv_weighted_sum(float *out, const float *weights, const uint16_t *pages, ck_kv_format format,
+                        const int32_t *block_table, int block_size, int entry_width, int head_offset,
+                        int head_dim, int entry_count, ck_path path) {
+    if (head_dim <= 0) return;
+    if (entry_count <= 0 || block_size <= 0 || entry_width <= 0) {
+        for (int d = 0; d < head_dim; d++) out[d] = 0.0f;
+        return;
+    }
+    const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
+    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
+#if defined(__x86_64__)
+    case CK_PATH_AVX512: ck_kv_weighted_sum_avx512(out, weights, &a, format); return;
+    case CK_PATH_AVX2: ck_kv_weighted_sum_avx2(out, weights, &a, format); return;
+#endif
+    default: ck_kv_weighted_sum_scalar(out, weights, &a, format == CK_KV_F16); return;
+    }
+}
