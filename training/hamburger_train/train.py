@@ -106,6 +106,9 @@ def main(argv=None):
     ap.add_argument("--no-micro-on-teacher", action="store_true",
                     help="train the micro decoder on the student's features only")
     ap.add_argument("--no-hidden-all-layers", action="store_true", help="hidden MSE on feature layers only")
+    ap.add_argument("--reset-best", action="store_true",
+                    help="on --resume, forget the checkpoint's best validation loss (use after adding data: the "
+                         "validation slice changes with the data, so the old figure is not comparable)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -158,6 +161,8 @@ def main(argv=None):
         if ck["opt"]:
             opt.load_state_dict(ck["opt"])
         step, pos, best_val, elapsed0 = ck["step"], ck["epoch_pos"], ck["best_val"], ck.get("elapsed", 0.0)
+        if a.reset_best:
+            best_val = math.inf
         print(f"train: resumed at step {step}", flush=True)
     base_lrs = [tc.lr, tc.micro_lr]  # the command line wins over a resumed optimizer's
 
