@@ -84,36 +84,45 @@ void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end);
 void ck_f32_to_bf16_avx2(uint16_t *out, const float *in, size_t count);
 void ck_f32_to_bf16_avx512(uint16_t *out, const float *in, size_t count);
 
-/// One head's view of a paged KV cache stored as 16-bit floats (see CKernelsKV.h).
+/// One head's view of a paged KV cache (see CKernelsKV.h).
 typedef struct {
-    const uint16_t *pages;
+    const void *pages;
     const int32_t *table;
     int block_size, entry_width, head_offset, head_dim, entry_count;
 } ck_kvargs;
 
-/// Runs the statements after `e, row,` for every entry e < entry_count of `a`, with `row` pointing at
-/// the entry's head: block by block, so no division per entry.
-#define CK_KV_EACH_ENTRY(a, e, row, ...)                                                                  \
+/// Runs the statements after `e, row,` for every entry e < entry_count of `a`, with `row` (a
+/// `const void *`) pointing at the entry's head, elements `elem_bytes` wide: block by block, so no
+/// division per entry.
+#define CK_KV_EACH_ENTRY(a, elem_bytes, e, row, ...)                                                      \
     do {                                                                                                  \
+        const size_t ck_row_bytes = (size_t)(a)->entry_width * (size_t)(elem_bytes);                      \
         for (int ck_start = 0, ck_block = 0; ck_start < (a)->entry_count;                                 \
              ck_start += (a)->block_size, ck_block++) {                                                   \
-            const uint16_t *ck_base = (a)->pages +                                                        \
-                (size_t)(a)->table[ck_block] * (size_t)(a)->block_size * (size_t)(a)->entry_width +       \
-                (size_t)(a)->head_offset;                                                                 \
+            const unsigned char *ck_base = (const unsigned char *)(a)->pages +                            \
+                (size_t)(a)->table[ck_block] * (size_t)(a)->block_size * ck_row_bytes +                   \
+                (size_t)(a)->head_offset * (size_t)(elem_bytes);                                          \
             const int ck_rows = (a)->entry_count - ck_start < (a)->block_size ? (a)->entry_count - ck_start \
                                                                                : (a)->block_size;          \
             for (int ck_row = 0; ck_row < ck_rows; ck_row++) {                                            \
                 const int e = ck_start + ck_row;                                                          \
-                const uint16_t *row = ck_base + (size_t)ck_row * (size_t)(a)->entry_width;               \
+                const void *row = ck_base + (size_t)ck_row * ck_row_bytes;                                \
                 (void)e;                                                                                  \
                 __VA_ARGS__                                                                               \
             }                                                                                             \
         }                                                                                                 \
     } while (0)
 
-/// One stored KV element widened to f32 (exact).
-static inline float ck_kv_to_float(uint16_t bits, int is_half) {
-    return is_half ? ck_half_to_float(bits) : ck_bf16_to_float(bits);
+/// Bytes per element of a format already checked with ck_kv_format_bytes.
+static inline size_t ck_kv_elem_bytes(ck_kv_format format) { return format == CK_KV_F32 ? 4 : 2; }
+
+/// Element `d` of a KV row stored as `format`, widened to f32 (exact).
+static inline float ck_kv_element(const void *row, int d, ck_kv_format format) {
+    switch (format) {
+    case CK_KV_F32: return ((const float *)row)[d];
+    case CK_KV_F16: return ck_half_to_float(((const uint16_t *)row)[d]);
+    default: return ck_bf16_to_float(((const uint16_t *)row)[d]);
+    }
 }
 
 void ck_kv_scores_avx2(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format);

@@ -1,4 +1,5 @@
-// Attention over 16-bit KV pages: float -> half conversion, the portable paths and the run-time dispatch.
+// Attention over KV pages (f32, bf16, f16): float -> half conversion, the portable paths and the run-time
+// dispatch.
 #include "ck_internal.h"
 
 /// IEEE half bits of `f`, rounded to nearest even.
@@ -43,41 +44,69 @@ void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path) {
     for (size_t i = done; i < count; i++) out[i] = ck_float_to_half(in[i]);
 }
 
-static void ck_kv_scores_scalar(float *scores, const float *q, const ck_kvargs *a, float scale, int is_half) {
-    CK_KV_EACH_ENTRY(a, e, k, {
+size_t ck_kv_format_bytes(ck_kv_format format) {
+    switch (format) {
+    case CK_KV_BF16: case CK_KV_F16: return 2;
+    case CK_KV_F32: return 4;
+    default: return 0;
+    }
+}
+
+static inline __attribute__((always_inline)) void ck_kv_scores_scalar_impl(float *scores, const float *q, const ck_kvargs *a,
+                                                                            float scale, ck_kv_format format) {
+    CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, k, {
         float s = 0.0f;
-        for (int d = 0; d < a->head_dim; d++) s += q[d] * ck_kv_to_float(k[d], is_half);
+        for (int d = 0; d < a->head_dim; d++) s += q[d] * ck_kv_element(k, d, format);
         scores[e] = s * scale;
     });
 }
 
-static void ck_kv_weighted_sum_scalar(float *out, const float *weights, const ck_kvargs *a, int is_half) {
+static inline __attribute__((always_inline)) void ck_kv_weighted_sum_scalar_impl(float *out, const float *weights,
+                                                                                  const ck_kvargs *a, ck_kv_format format) {
     for (int d = 0; d < a->head_dim; d++) out[d] = 0.0f;
-    CK_KV_EACH_ENTRY(a, e, v, {
+    CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, v, {
         const float p = weights[e];
-        for (int d = 0; d < a->head_dim; d++) out[d] += p * ck_kv_to_float(v[d], is_half);
+        for (int d = 0; d < a->head_dim; d++) out[d] += p * ck_kv_element(v, d, format);
     });
 }
 
-void ck_kv_scores(float *scores, const float *q, const uint16_t *pages, ck_kv_format format,
+// One instantiation per format, so the element type is a constant inside the loops.
+static void ck_kv_scores_scalar(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+    switch (format) {
+    case CK_KV_F32: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_F16); return;
+    default: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_BF16); return;
+    }
+}
+
+static void ck_kv_weighted_sum_scalar(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
+    switch (format) {
+    case CK_KV_F32: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_F16); return;
+    default: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_BF16); return;
+    }
+}
+
+void ck_kv_scores(float *scores, const float *q, const void *pages, ck_kv_format format,
                   const int32_t *block_table, int block_size, int entry_width, int head_offset, int head_dim,
                   int entry_count, float scale, ck_path path) {
     if (entry_count <= 0 || head_dim <= 0 || block_size <= 0 || entry_width <= 0) return;
+    if (ck_kv_format_bytes(format) == 0) return;
     const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
     switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
 #if defined(__x86_64__)
     case CK_PATH_AVX512: ck_kv_scores_avx512(scores, q, &a, scale, format); return;
     case CK_PATH_AVX2: ck_kv_scores_avx2(scores, q, &a, scale, format); return;
 #endif
-    default: ck_kv_scores_scalar(scores, q, &a, scale, format == CK_KV_F16); return;
+    default: ck_kv_scores_scalar(scores, q, &a, scale, format); return;
     }
 }
 
-void ck_kv_weighted_sum(float *out, const float *weights, const uint16_t *pages, ck_kv_format format,
+void ck_kv_weighted_sum(float *out, const float *weights, const void *pages, ck_kv_format format,
                         const int32_t *block_table, int block_size, int entry_width, int head_offset,
                         int head_dim, int entry_count, ck_path path) {
     if (head_dim <= 0) return;
-    if (entry_count <= 0 || block_size <= 0 || entry_width <= 0) {
+    if (entry_count <= 0 || block_size <= 0 || entry_width <= 0 || ck_kv_format_bytes(format) == 0) {
         for (int d = 0; d < head_dim; d++) out[d] = 0.0f;
         return;
     }
@@ -87,6 +116,6 @@ void ck_kv_weighted_sum(float *out, const float *weights, const uint16_t *pages,
     case CK_PATH_AVX512: ck_kv_weighted_sum_avx512(out, weights, &a, format); return;
     case CK_PATH_AVX2: ck_kv_weighted_sum_avx2(out, weights, &a, format); return;
 #endif
-    default: ck_kv_weighted_sum_scalar(out, weights, &a, format == CK_KV_F16); return;
+    default: ck_kv_weighted_sum_scalar(out, weights, &a, format); return;
     }
 }

@@ -47,10 +47,4 @@ public struct PagedKVView {
         self.blockSize = blockSize
         self.entryWidth = entryWidth
     }
-
-    /// Element offset of entry `entry` from the start of the pages.
-    @inline(__always)
-    func entryOffset(_ entry: Int) -> Int {
-        Int(blockTable[entry / blockSize]) * blockSize * entryWidth + (entry % blockSize) * entryWidth
-    }
 }

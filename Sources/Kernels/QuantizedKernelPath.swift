@@ -14,7 +14,7 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     case avx512
 
     /// The kernel family a path is asked about: AVX-512 means VNNI for int8, BF16 for bf16, and F/BW/VL
-    /// alone for attention over 16-bit KV pages.
+    /// alone for attention over the KV pages.
     public enum Kernel: Sendable {
         case quantized
         case bf16
@@ -75,7 +75,7 @@ extension KernelPath.Kernel {
         switch self {
         case .quantized: return "int8"
         case .bf16: return "bf16"
-        case .kvCache: return "16-bit KV cache"
+        case .kvCache: return "KV cache attention"
         }
     }
 }

@@ -1,54 +1,97 @@
+import CKernels
 import Foundation
 import XCTest
 import TestSupport
 @testable import Kernels
 
-/// `pagedAttention` reading scattered blocks through a block table equals naive attention over the same
-/// entries laid out contiguously.
+/// `pagedAttention` over Float pages on every code path (scalar, AVX2, AVX-512 where the CPU has them)
+/// equals naive Double attention over the same entries gathered through a scattered block table.
+///
+/// Tolerance: 1e-5 relative to the values' scale (`1e-5 * max|v|` per output element). Each output is a
+/// convex combination of V rows, and the only differences from the Double reference are Float rounding
+/// in the dot products (a few ulps of `scale * Σ|q k|`, moving the softmax weights by ~1e-6) and in the
+/// weighted sum.
 final class PagedAttentionTests: XCTestCase {
-    func testPagedAttentionMatchesContiguousNaive() {
+    func testFloat32AttentionOnEveryPathMatchesNaiveDouble() {
         var rng = TestRandom(seed: 11)
-        let heads = 6, kvHeads = 2, headDim = 8, blockSize = 4, blockCount = 9
-        let width = kvHeads * headDim
-        for entryCount in [1, 3, 4, 5, 13] {
-            var keys = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() - 0.5 }
-            var values = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() - 0.5 }
-            let table: [Int32] = [7, 2, 5, 0]  // deliberately out of order
-            let query = (0..<heads * headDim).map { _ in rng.nextFloat() - 0.5 }
-            var output = [Float](repeating: .nan, count: heads * headDim)
-            var scores = [Float](repeating: 0, count: entryCount)
-            keys.withUnsafeMutableBufferPointer { kp in
-                values.withUnsafeMutableBufferPointer { vp in
-                    table.withUnsafeBufferPointer { tp in
-                        let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, blockTable: tp.baseAddress!, blockSize: blockSize, entryWidth: width)
-                        pagedAttention(output: &output, query: query, kv: view, entryCount: entryCount, headCount: heads,
-                                       kvHeadCount: kvHeads, headDim: headDim, scores: &scores)
+        // 64: SmolLM2's head size (whole vectors); 8, 20, 40, 80: AVX2/AVX-512 tails and the 16-wide loops.
+        for headDim in [64, 8, 20, 40, 80] {
+            for blockSize in [4, 16] {
+                let heads = 6, kvHeads = 2, blockCount = 11
+                let width = kvHeads * headDim
+                let keys = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+                let values = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+                let table: [Int32] = [7, 2, 10, 5, 0, 8, 1, 3, 9]  // deliberately out of order, not all blocks
+                let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
+                // One entry, a block but one, a whole block, one more, and many blocks with a partial last one.
+                for entryCount in [1, blockSize - 1, blockSize, blockSize + 1, table.count * blockSize - 3] where entryCount > 0 {
+                    let expected = PagedAttentionHalfTests.naiveAttention(
+                        query: query, keys: keys, values: values, table: table, blockSize: blockSize, width: width,
+                        entryCount: entryCount, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                    var maxV: Double = 0
+                    for e in 0..<entryCount {
+                        let start = Int(table[e / blockSize]) * blockSize * width + (e % blockSize) * width
+                        for i in start..<start + width { maxV = max(maxV, abs(Double(values[i]))) }
+                    }
+                    for path in PagedAttentionHalfTests.paths {
+                        let output = attention(query: query, keys: keys, values: values, table: table, blockSize: blockSize,
+                                               width: width, entryCount: entryCount, heads: heads, kvHeads: kvHeads,
+                                               headDim: headDim, path: path)
+                        let label = "\(path) headDim \(headDim) blockSize \(blockSize) entries \(entryCount)"
+                        for i in 0..<heads * headDim {
+                            XCTAssertEqual(Double(output[i]), expected[i], accuracy: 1e-5 * maxV, "\(label) element \(i)")
+                        }
                     }
                 }
             }
-            // Naive: gather entries, then softmax(q·k/sqrt(d)) v per head.
-            func entry(_ pages: [Float], _ e: Int) -> ArraySlice<Float> {
-                let start = Int(table[e / blockSize]) * blockSize * width + (e % blockSize) * width
-                return pages[start..<start + width]
-            }
+        }
+    }
+
+    /// With one entry the softmax weight is exactly 1, so every path returns that entry's V head exactly.
+    func testFloat32SingleEntryReturnsItsValuesExactly() {
+        var rng = TestRandom(seed: 13)
+        let heads = 9, kvHeads = 3, headDim = 20, blockSize = 16
+        let width = kvHeads * headDim
+        let keys = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+        let values = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+        let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
+        for path in PagedAttentionHalfTests.paths {
+            let output = attention(query: query, keys: keys, values: values, table: [2], blockSize: blockSize, width: width,
+                                   entryCount: 1, heads: heads, kvHeads: kvHeads, headDim: headDim, path: path)
             for h in 0..<heads {
-                let kvh = h / (heads / kvHeads)
-                var logits: [Double] = []
-                for e in 0..<entryCount {
-                    let k = Array(entry(keys, e))
-                    var dot: Double = 0
-                    for d in 0..<headDim { dot += Double(query[h * headDim + d]) * Double(k[kvh * headDim + d]) }
-                    logits.append(dot / Double(headDim).squareRoot())
-                }
-                let m = logits.max()!
-                let w = logits.map { exp($0 - m) }
-                let z = w.reduce(0, +)
-                for d in 0..<headDim {
-                    var acc: Double = 0
-                    for e in 0..<entryCount { acc += w[e] / z * Double(Array(entry(values, e))[kvh * headDim + d]) }
-                    XCTAssertEqual(Double(output[h * headDim + d]), acc, accuracy: 1e-5, "entries \(entryCount) head \(h)")
+                let start = 2 * blockSize * width + (h / 3) * headDim
+                XCTAssertEqual(Array(output[h * headDim..<(h + 1) * headDim]), Array(values[start..<start + headDim]), "\(path) head \(h)")
+            }
+        }
+    }
+
+    /// The C entry points reject what they cannot read: an unknown format scores nothing and sums to zeros.
+    func testUnknownFormatWritesZeros() {
+        let pages = [Float](repeating: 1, count: 64), table: [Int32] = [0], q = [Float](repeating: 1, count: 8)
+        var out = [Float](repeating: .nan, count: 8), scores: [Float] = [-7]
+        ck_kv_scores(&scores, q, pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, 1, CK_PATH_AUTO)
+        ck_kv_weighted_sum(&out, [1], pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, CK_PATH_AUTO)
+        XCTAssertEqual(scores, [-7], "scores untouched")
+        XCTAssertEqual(out, [Float](repeating: 0, count: 8))
+        XCTAssertEqual(ck_kv_format_bytes(CK_KV_F32), 4)
+        XCTAssertEqual(ck_kv_format_bytes(CK_KV_BF16), 2)
+        XCTAssertEqual(ck_kv_format_bytes(ck_kv_format(rawValue: 9)), 0)
+    }
+
+    private func attention(query: [Float], keys: [Float], values: [Float], table: [Int32], blockSize: Int, width: Int,
+                           entryCount: Int, heads: Int, kvHeads: Int, headDim: Int, path: KernelPath) -> [Float] {
+        var output = [Float](repeating: .nan, count: heads * headDim)
+        var scores = [Float](repeating: .nan, count: entryCount)
+        keys.withUnsafeBufferPointer { kp in
+            values.withUnsafeBufferPointer { vp in
+                table.withUnsafeBufferPointer { tp in
+                    let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, blockTable: tp.baseAddress!,
+                                           blockSize: blockSize, entryWidth: width)
+                    pagedAttention(output: &output, query: query, kv: view, entryCount: entryCount, headCount: heads,
+                                   kvHeadCount: kvHeads, headDim: headDim, scores: &scores, path: path)
                 }
             }
         }
+        return output
     }
 }

@@ -32,7 +32,7 @@ typedef enum {
 typedef enum {
     CK_KIND_QUANTIZED = 0,
     CK_KIND_BF16 = 1,
-    /// Float kernels that need only AVX-512 F/BW/VL (the 16-bit KV cache kernels).
+    /// Float kernels that need only AVX-512 F/BW/VL (the KV cache attention kernels).
     CK_KIND_FLOAT = 2,
 } ck_kind;
 
@@ -128,6 +128,6 @@ void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, c
 
 // Float-activation products with quantized weights (this header is the module's umbrella).
 #include "CKernelsF32Act.h"
-// Attention over bf16 / f16 KV pages.
+// Attention over f32 / bf16 / f16 KV pages.
 #include "CKernelsKV.h"
 #endif
