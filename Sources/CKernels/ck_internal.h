@@ -125,10 +125,28 @@ static inline float ck_kv_element(const void *row, int d, ck_kv_format format) {
     }
 }
 
-void ck_kv_scores_avx2(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format);
-void ck_kv_scores_avx512(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format);
-void ck_kv_weighted_sum_avx2(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format);
-void ck_kv_weighted_sum_avx512(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format);
+/// Query heads scored or summed together in one pass (more are split into passes of this many).
+#define CK_KV_MAX_GROUP 4
+
+/// Path bodies of ck_kv_scores / ck_kv_weighted_sum for 1 <= q_count <= CK_KV_MAX_GROUP, arguments
+/// checked; scores and weights are [q_count][a->entry_count], q and out [q_count][a->head_dim].
+void ck_kv_scores_avx2(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format);
+void ck_kv_scores_avx512(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format);
+void ck_kv_weighted_sum_avx2(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format);
+void ck_kv_weighted_sum_avx512(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format);
+
+/// Calls BODY(G) with G a constant equal to `count` (1...CK_KV_MAX_GROUP), so a kernel written for a
+/// constant group size is instantiated once per size.
+#define CK_KV_WITH_GROUP(count, BODY)                   \
+    do {                                                \
+        switch (count) {                                \
+        case 1: BODY(1); break;                         \
+        case 2: BODY(2); break;                         \
+        case 3: BODY(3); break;                         \
+        default: BODY(4); break;                        \
+        }                                               \
+    } while (0)
+
 /// `count` a multiple of 16.
 void ck_f32_to_f16_avx2(uint16_t *out, const float *in, size_t count);
 void ck_f32_to_f16_avx512(uint16_t *out, const float *in, size_t count);

@@ -52,70 +52,112 @@ size_t ck_kv_format_bytes(ck_kv_format format) {
     }
 }
 
+/// Scores of G query heads (a constant 1...4), each K row read once for all of them.
 static inline __attribute__((always_inline)) void ck_kv_scores_scalar_impl(float *scores, const float *q, const ck_kvargs *a,
-                                                                            float scale, ck_kv_format format) {
+                                                                            float scale, ck_kv_format format, const int G) {
+    const int dim = a->head_dim;
+    const size_t n = (size_t)a->entry_count;
     CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, k, {
-        float s = 0.0f;
-        for (int d = 0; d < a->head_dim; d++) s += q[d] * ck_kv_element(k, d, format);
-        scores[e] = s * scale;
+        for (int g = 0; g < G; g++) {
+            float s = 0.0f;
+            for (int d = 0; d < dim; d++) s += q[g * dim + d] * ck_kv_element(k, d, format);
+            scores[g * n + e] = s * scale;
+        }
     });
 }
 
+/// Weighted sums of V for G query heads (a constant 1...4), each V row read once for all of them.
 static inline __attribute__((always_inline)) void ck_kv_weighted_sum_scalar_impl(float *out, const float *weights,
-                                                                                  const ck_kvargs *a, ck_kv_format format) {
-    for (int d = 0; d < a->head_dim; d++) out[d] = 0.0f;
+                                                                                  const ck_kvargs *a, ck_kv_format format,
+                                                                                  const int G) {
+    const int dim = a->head_dim;
+    const size_t n = (size_t)a->entry_count;
+    for (int i = 0; i < G * dim; i++) out[i] = 0.0f;
     CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, v, {
-        const float p = weights[e];
-        for (int d = 0; d < a->head_dim; d++) out[d] += p * ck_kv_element(v, d, format);
+        for (int g = 0; g < G; g++) {
+            const float p = weights[g * n + e];
+            for (int d = 0; d < dim; d++) out[g * dim + d] += p * ck_kv_element(v, d, format);
+        }
     });
 }
 
-// One instantiation per format, so the element type is a constant inside the loops.
-static void ck_kv_scores_scalar(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+// One instantiation per format and group size, so both are constants inside the loops.
+static inline __attribute__((always_inline)) void ck_kv_scores_scalar_format(float *scores, const float *q, int q_count,
+                                                                              const ck_kvargs *a, float scale,
+                                                                              ck_kv_format format) {
+#define CK_BODY(G) ck_kv_scores_scalar_impl(scores, q, a, scale, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+static inline __attribute__((always_inline)) void ck_kv_weighted_sum_scalar_format(float *out, const float *weights,
+                                                                                    int q_count, const ck_kvargs *a,
+                                                                                    ck_kv_format format) {
+#define CK_BODY(G) ck_kv_weighted_sum_scalar_impl(out, weights, a, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+static void ck_kv_scores_scalar(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale,
+                                ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_F16); return;
-    default: ck_kv_scores_scalar_impl(scores, q, a, scale, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_F16); return;
+    default: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_BF16); return;
     }
 }
 
-static void ck_kv_weighted_sum_scalar(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
+static void ck_kv_weighted_sum_scalar(float *out, const float *weights, int q_count, const ck_kvargs *a,
+                                      ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_F16); return;
-    default: ck_kv_weighted_sum_scalar_impl(out, weights, a, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_F16); return;
+    default: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_BF16); return;
     }
 }
 
-void ck_kv_scores(float *scores, const float *q, const void *pages, ck_kv_format format,
+void ck_kv_scores(float *scores, const float *q, int q_count, const void *pages, ck_kv_format format,
                   const int32_t *block_table, int block_size, int entry_width, int head_offset, int head_dim,
                   int entry_count, float scale, ck_path path) {
-    if (entry_count <= 0 || head_dim <= 0 || block_size <= 0 || entry_width <= 0) return;
+    if (q_count <= 0 || entry_count <= 0 || head_dim <= 0 || block_size <= 0 || entry_width <= 0) return;
     if (ck_kv_format_bytes(format) == 0) return;
     const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
-    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
+    const ck_path resolved = ck_resolve_path(path, CK_KIND_FLOAT);
+    // Passes of up to CK_KV_MAX_GROUP query heads.
+    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP) {
+        const int count = q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
+        float *s = scores + (size_t)g0 * (size_t)entry_count;
+        const float *qg = q + (size_t)g0 * (size_t)head_dim;
+        switch (resolved) {
 #if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_kv_scores_avx512(scores, q, &a, scale, format); return;
-    case CK_PATH_AVX2: ck_kv_scores_avx2(scores, q, &a, scale, format); return;
+        case CK_PATH_AVX512: ck_kv_scores_avx512(s, qg, count, &a, scale, format); break;
+        case CK_PATH_AVX2: ck_kv_scores_avx2(s, qg, count, &a, scale, format); break;
 #endif
-    default: ck_kv_scores_scalar(scores, q, &a, scale, format); return;
+        default: ck_kv_scores_scalar(s, qg, count, &a, scale, format); break;
+        }
     }
 }
 
-void ck_kv_weighted_sum(float *out, const float *weights, const void *pages, ck_kv_format format,
+void ck_kv_weighted_sum(float *out, const float *weights, int q_count, const void *pages, ck_kv_format format,
                         const int32_t *block_table, int block_size, int entry_width, int head_offset,
                         int head_dim, int entry_count, ck_path path) {
-    if (head_dim <= 0) return;
+    if (q_count <= 0 || head_dim <= 0) return;
     if (entry_count <= 0 || block_size <= 0 || entry_width <= 0 || ck_kv_format_bytes(format) == 0) {
-        for (int d = 0; d < head_dim; d++) out[d] = 0.0f;
+        for (size_t i = 0; i < (size_t)q_count * (size_t)head_dim; i++) out[i] = 0.0f;
         return;
     }
     const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
-    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
+    const ck_path resolved = ck_resolve_path(path, CK_KIND_FLOAT);
+    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP) {
+        const int count = q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
+        float *o = out + (size_t)g0 * (size_t)head_dim;
+        const float *w = weights + (size_t)g0 * (size_t)entry_count;
+        switch (resolved) {
 #if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_kv_weighted_sum_avx512(out, weights, &a, format); return;
-    case CK_PATH_AVX2: ck_kv_weighted_sum_avx2(out, weights, &a, format); return;
+        case CK_PATH_AVX512: ck_kv_weighted_sum_avx512(o, w, count, &a, format); break;
+        case CK_PATH_AVX2: ck_kv_weighted_sum_avx2(o, w, count, &a, format); break;
 #endif
-    default: ck_kv_weighted_sum_scalar(out, weights, &a, format); return;
+        default: ck_kv_weighted_sum_scalar(o, w, count, &a, format); break;
+        }
     }
 }

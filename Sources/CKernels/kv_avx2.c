@@ -30,67 +30,104 @@ CK_AI float ck_kv_sum8(__m256 v) {
     return _mm_cvtss_f32(h);
 }
 
-CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+/// Scores of G query heads (a constant 1...4) against every entry: each K row is loaded once for all G.
+CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format,
+                             const int G) {
     const int dim = a->head_dim, dim16 = dim / 16 * 16, dim8 = dim / 8 * 8;
+    const size_t n = (size_t)a->entry_count;
     CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, k, {
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+        __m256 acc0[CK_KV_MAX_GROUP], acc1[CK_KV_MAX_GROUP];
+        for (int g = 0; g < G; g++) acc0[g] = acc1[g] = _mm256_setzero_ps();
         int d = 0;
         for (; d < dim16; d += 16) {
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), ck_kv_load8(k, d, format), acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), ck_kv_load8(k, d + 8, format), acc1);
+            const __m256 k0 = ck_kv_load8(k, d, format), k1 = ck_kv_load8(k, d + 8, format);
+            for (int g = 0; g < G; g++) {
+                acc0[g] = _mm256_fmadd_ps(_mm256_loadu_ps(q + g * dim + d), k0, acc0[g]);
+                acc1[g] = _mm256_fmadd_ps(_mm256_loadu_ps(q + g * dim + d + 8), k1, acc1[g]);
+            }
         }
-        for (; d < dim8; d += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), ck_kv_load8(k, d, format), acc0);
-        float s = ck_kv_sum8(_mm256_add_ps(acc0, acc1));
-        for (; d < dim; d++) s += q[d] * ck_kv_element(k, d, format);
-        scores[e] = s * scale;
+        if (d < dim8) {
+            const __m256 k0 = ck_kv_load8(k, d, format);
+            for (int g = 0; g < G; g++) acc0[g] = _mm256_fmadd_ps(_mm256_loadu_ps(q + g * dim + d), k0, acc0[g]);
+            d += 8;
+        }
+        for (int g = 0; g < G; g++) {
+            float s = ck_kv_sum8(_mm256_add_ps(acc0[g], acc1[g]));
+            for (int t = d; t < dim; t++) s += q[g * dim + t] * ck_kv_element(k, t, format);
+            scores[g * n + e] = s * scale;
+        }
     });
 }
 
-CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
-    const int dim = a->head_dim;
-    const size_t width = ck_kv_elem_bytes(format);
+/// Weighted sums of V for G query heads (a constant 1...4): each V row is loaded once for all G. A pass
+/// keeps 32 output lanes per head in registers for one or two heads, 16 for three or four (16 registers).
+CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format,
+                                   const int G) {
+    const int dim = a->head_dim, lanes = G <= 2 ? 32 : 16, regs = lanes / 8;
+    const size_t n = (size_t)a->entry_count, width = ck_kv_elem_bytes(format);
     int d0 = 0;
-    // 32 output lanes at a time stay in four registers over all entries.
-    for (; d0 + 32 <= dim; d0 += 32) {
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (; d0 + lanes <= dim; d0 += lanes) {
+        __m256 acc[CK_KV_MAX_GROUP][4];
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < regs; j++) acc[g][j] = _mm256_setzero_ps();
         CK_KV_EACH_ENTRY(a, width, e, v, {
-            const __m256 p = _mm256_set1_ps(weights[e]);
-            acc0 = _mm256_fmadd_ps(p, ck_kv_load8(v, d0, format), acc0);
-            acc1 = _mm256_fmadd_ps(p, ck_kv_load8(v, d0 + 8, format), acc1);
-            acc2 = _mm256_fmadd_ps(p, ck_kv_load8(v, d0 + 16, format), acc2);
-            acc3 = _mm256_fmadd_ps(p, ck_kv_load8(v, d0 + 24, format), acc3);
+            __m256 vd[4];
+            for (int j = 0; j < regs; j++) vd[j] = ck_kv_load8(v, d0 + 8 * j, format);
+            for (int g = 0; g < G; g++) {
+                const __m256 p = _mm256_set1_ps(weights[g * n + e]);
+                for (int j = 0; j < regs; j++) acc[g][j] = _mm256_fmadd_ps(p, vd[j], acc[g][j]);
+            }
         });
-        _mm256_storeu_ps(out + d0, acc0);
-        _mm256_storeu_ps(out + d0 + 8, acc1);
-        _mm256_storeu_ps(out + d0 + 16, acc2);
-        _mm256_storeu_ps(out + d0 + 24, acc3);
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < regs; j++) _mm256_storeu_ps(out + g * dim + d0 + 8 * j, acc[g][j]);
     }
     for (; d0 + 8 <= dim; d0 += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        CK_KV_EACH_ENTRY(a, width, e, v, { acc = _mm256_fmadd_ps(_mm256_set1_ps(weights[e]), ck_kv_load8(v, d0, format), acc); });
-        _mm256_storeu_ps(out + d0, acc);
+        __m256 acc[CK_KV_MAX_GROUP];
+        for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
+        CK_KV_EACH_ENTRY(a, width, e, v, {
+            const __m256 vd = ck_kv_load8(v, d0, format);
+            for (int g = 0; g < G; g++) acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(weights[g * n + e]), vd, acc[g]);
+        });
+        for (int g = 0; g < G; g++) _mm256_storeu_ps(out + g * dim + d0, acc[g]);
     }
     for (; d0 < dim; d0++) {
-        float s = 0.0f;
-        CK_KV_EACH_ENTRY(a, width, e, v, { s += weights[e] * ck_kv_element(v, d0, format); });
-        out[d0] = s;
+        float s[CK_KV_MAX_GROUP] = {0};
+        CK_KV_EACH_ENTRY(a, width, e, v, {
+            const float x = ck_kv_element(v, d0, format);
+            for (int g = 0; g < G; g++) s[g] += weights[g * n + e] * x;
+        });
+        for (int g = 0; g < G; g++) out[g * dim + d0] = s[g];
     }
 }
 
-// One instantiation per format, so the element type is a constant inside the loops.
-void ck_kv_scores_avx2(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+// One instantiation per format and group size, so both are constants inside the loops.
+CK_AI void ck_kv_scores_format(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale,
+                               ck_kv_format format) {
+#define CK_BODY(G) ck_kv_scores_impl(scores, q, a, scale, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+CK_AI void ck_kv_weighted_sum_format(float *out, const float *weights, int q_count, const ck_kvargs *a,
+                                     ck_kv_format format) {
+#define CK_BODY(G) ck_kv_weighted_sum_impl(out, weights, a, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+void ck_kv_scores_avx2(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_scores_impl(scores, q, a, scale, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_scores_impl(scores, q, a, scale, CK_KV_F16); return;
-    default: ck_kv_scores_impl(scores, q, a, scale, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F16); return;
+    default: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_BF16); return;
     }
 }
 
-void ck_kv_weighted_sum_avx2(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
+void ck_kv_weighted_sum_avx2(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_F16); return;
-    default: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F16); return;
+    default: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_BF16); return;
     }
 }
 

@@ -23,62 +23,98 @@ CK_AI __m512 ck_kv_load16(const void *row, int d, ck_kv_format format) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
 }
 
-CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+/// Scores of G query heads (a constant 1...4) against every entry: each K row is loaded once for all G.
+CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format,
+                             const int G) {
     const int dim = a->head_dim, dim16 = dim / 16 * 16;
+    const size_t n = (size_t)a->entry_count;
     CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, k, {
-        __m512 acc = _mm512_setzero_ps();
-        for (int d = 0; d < dim16; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), ck_kv_load16(k, d, format), acc);
-        float s = _mm512_reduce_add_ps(acc);
-        for (int d = dim16; d < dim; d++) s += q[d] * ck_kv_element(k, d, format);
-        scores[e] = s * scale;
+        __m512 acc[CK_KV_MAX_GROUP];
+        for (int g = 0; g < G; g++) acc[g] = _mm512_setzero_ps();
+        for (int d = 0; d < dim16; d += 16) {
+            const __m512 kd = ck_kv_load16(k, d, format);
+            for (int g = 0; g < G; g++) acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * dim + d), kd, acc[g]);
+        }
+        for (int g = 0; g < G; g++) {
+            float s = _mm512_reduce_add_ps(acc[g]);
+            for (int d = dim16; d < dim; d++) s += q[g * dim + d] * ck_kv_element(k, d, format);
+            scores[g * n + e] = s * scale;
+        }
     });
 }
 
-CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
+/// Weighted sums of V for G query heads (a constant 1...4): each V row is loaded once for all G.
+CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format,
+                                   const int G) {
     const int dim = a->head_dim;
-    const size_t width = ck_kv_elem_bytes(format);
+    const size_t n = (size_t)a->entry_count, width = ck_kv_elem_bytes(format);
     int d0 = 0;
-    // 64 output lanes at a time stay in four registers over all entries.
+    // 64 output lanes per head at a time stay in 4 * G registers over all entries.
     for (; d0 + 64 <= dim; d0 += 64) {
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        __m512 acc[CK_KV_MAX_GROUP][4];
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < 4; j++) acc[g][j] = _mm512_setzero_ps();
         CK_KV_EACH_ENTRY(a, width, e, v, {
-            const __m512 p = _mm512_set1_ps(weights[e]);
-            acc0 = _mm512_fmadd_ps(p, ck_kv_load16(v, d0, format), acc0);
-            acc1 = _mm512_fmadd_ps(p, ck_kv_load16(v, d0 + 16, format), acc1);
-            acc2 = _mm512_fmadd_ps(p, ck_kv_load16(v, d0 + 32, format), acc2);
-            acc3 = _mm512_fmadd_ps(p, ck_kv_load16(v, d0 + 48, format), acc3);
+            const __m512 v0 = ck_kv_load16(v, d0, format), v1 = ck_kv_load16(v, d0 + 16, format);
+            const __m512 v2 = ck_kv_load16(v, d0 + 32, format), v3 = ck_kv_load16(v, d0 + 48, format);
+            for (int g = 0; g < G; g++) {
+                const __m512 p = _mm512_set1_ps(weights[g * n + e]);
+                acc[g][0] = _mm512_fmadd_ps(p, v0, acc[g][0]);
+                acc[g][1] = _mm512_fmadd_ps(p, v1, acc[g][1]);
+                acc[g][2] = _mm512_fmadd_ps(p, v2, acc[g][2]);
+                acc[g][3] = _mm512_fmadd_ps(p, v3, acc[g][3]);
+            }
         });
-        _mm512_storeu_ps(out + d0, acc0);
-        _mm512_storeu_ps(out + d0 + 16, acc1);
-        _mm512_storeu_ps(out + d0 + 32, acc2);
-        _mm512_storeu_ps(out + d0 + 48, acc3);
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < 4; j++) _mm512_storeu_ps(out + g * dim + d0 + 16 * j, acc[g][j]);
     }
     for (; d0 + 16 <= dim; d0 += 16) {
-        __m512 acc = _mm512_setzero_ps();
-        CK_KV_EACH_ENTRY(a, width, e, v, { acc = _mm512_fmadd_ps(_mm512_set1_ps(weights[e]), ck_kv_load16(v, d0, format), acc); });
-        _mm512_storeu_ps(out + d0, acc);
+        __m512 acc[CK_KV_MAX_GROUP];
+        for (int g = 0; g < G; g++) acc[g] = _mm512_setzero_ps();
+        CK_KV_EACH_ENTRY(a, width, e, v, {
+            const __m512 vd = ck_kv_load16(v, d0, format);
+            for (int g = 0; g < G; g++) acc[g] = _mm512_fmadd_ps(_mm512_set1_ps(weights[g * n + e]), vd, acc[g]);
+        });
+        for (int g = 0; g < G; g++) _mm512_storeu_ps(out + g * dim + d0, acc[g]);
     }
     for (; d0 < dim; d0++) {
-        float s = 0.0f;
-        CK_KV_EACH_ENTRY(a, width, e, v, { s += weights[e] * ck_kv_element(v, d0, format); });
-        out[d0] = s;
+        float s[CK_KV_MAX_GROUP] = {0};
+        CK_KV_EACH_ENTRY(a, width, e, v, {
+            const float x = ck_kv_element(v, d0, format);
+            for (int g = 0; g < G; g++) s[g] += weights[g * n + e] * x;
+        });
+        for (int g = 0; g < G; g++) out[g * dim + d0] = s[g];
     }
 }
 
-// One instantiation per format, so the element type is a constant inside the loops.
-void ck_kv_scores_avx512(float *scores, const float *q, const ck_kvargs *a, float scale, ck_kv_format format) {
+// One instantiation per format and group size, so both are constants inside the loops.
+CK_AI void ck_kv_scores_format(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale,
+                               ck_kv_format format) {
+#define CK_BODY(G) ck_kv_scores_impl(scores, q, a, scale, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+CK_AI void ck_kv_weighted_sum_format(float *out, const float *weights, int q_count, const ck_kvargs *a,
+                                     ck_kv_format format) {
+#define CK_BODY(G) ck_kv_weighted_sum_impl(out, weights, a, format, G)
+    CK_KV_WITH_GROUP(q_count, CK_BODY);
+#undef CK_BODY
+}
+
+void ck_kv_scores_avx512(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_scores_impl(scores, q, a, scale, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_scores_impl(scores, q, a, scale, CK_KV_F16); return;
-    default: ck_kv_scores_impl(scores, q, a, scale, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F16); return;
+    default: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_BF16); return;
     }
 }
 
-void ck_kv_weighted_sum_avx512(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format) {
+void ck_kv_weighted_sum_avx512(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format) {
     switch (format) {
-    case CK_KV_F32: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_F16); return;
-    default: ck_kv_weighted_sum_impl(out, weights, a, CK_KV_BF16); return;
+    case CK_KV_F32: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F32); return;
+    case CK_KV_F16: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F16); return;
+    default: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_BF16); return;
     }
 }
 

@@ -73,7 +73,8 @@ public final class MicroStepBatch {
         var projected = [Float](repeating: 0, count: rows * d)
         var gate = [Float](repeating: 0, count: rows * ff)
         var up = [Float](repeating: 0, count: rows * ff)
-        var scores = [Float](repeating: 0, count: capacity)
+        var scores = [Float](repeating: 0, count: pagedAttentionScoreCount(entryCount: capacity, headCount: dec.headCount,
+                                                                           kvHeadCount: dec.kvHeadCount))
         for (l, layer) in dec.layers.enumerated() {
             Dense.rmsNorm(&xn, x, weight: layer.attentionNorm, rows: rows, width: d, epsilon: dec.rmsEpsilon)
             Dense.apply(&q, xn, layer.query, rows: rows, inputWidth: d, outputWidth: qW, pool: pool)

@@ -79,7 +79,7 @@ public final class LlamaModel: Sendable {
         var gate = [Float](repeating: 0, count: rows * ff)
         var up = [Float](repeating: 0, count: rows * ff)
         let maxEntries = (batch.slices.map { $0.cachedEntryCount + $0.rowCount }.max() ?? 0)
-        let scoreStride = max(maxEntries, 1)
+        let scoreStride = pagedAttentionScoreCount(entryCount: maxEntries, headCount: hp.headCount, kvHeadCount: hp.kvHeadCount)
         var scores = [Float](repeating: 0, count: scoreStride * pool.threadCount)
         // All block tables in one array, so attention tasks on any thread can read them.
         var flatBlockTable: [Int32] = []

@@ -88,7 +88,7 @@ final class PagedAttentionHalfTests: XCTestCase {
             for entryCount in [1, 3, 4, 5, 13, 28] {
                 for path in Self.paths {
                     var output = [Float](repeating: .nan, count: heads * headDim)
-                    var scores = [Float](repeating: 0, count: entryCount)
+                    var scores = [Float](repeating: 0, count: pagedAttentionScoreCount(entryCount: entryCount, headCount: heads, kvHeadCount: kvHeads))
                     keyBits.withUnsafeBytes { kp in
                         valueBits.withUnsafeBytes { vp in
                             table.withUnsafeBufferPointer { tp in

@@ -15,32 +15,35 @@ final class PagedAttentionTests: XCTestCase {
     func testFloat32AttentionOnEveryPathMatchesNaiveDouble() {
         var rng = TestRandom(seed: 11)
         // 64: SmolLM2's head size (whole vectors); 8, 20, 40, 80: AVX2/AVX-512 tails and the 16-wide loops.
-        for headDim in [64, 8, 20, 40, 80] {
-            for blockSize in [4, 16] {
-                let heads = 6, kvHeads = 2, blockCount = 11
-                let width = kvHeads * headDim
-                let keys = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
-                let values = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
-                let table: [Int32] = [7, 2, 10, 5, 0, 8, 1, 3, 9]  // deliberately out of order, not all blocks
-                let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
-                // One entry, a block but one, a whole block, one more, and many blocks with a partial last one.
-                for entryCount in [1, blockSize - 1, blockSize, blockSize + 1, table.count * blockSize - 3] where entryCount > 0 {
-                    let expected = PagedAttentionHalfTests.naiveAttention(
-                        query: query, keys: keys, values: values, table: table, blockSize: blockSize, width: width,
-                        entryCount: entryCount, heads: heads, kvHeads: kvHeads, headDim: headDim)
-                    var maxV: Double = 0
-                    for e in 0..<entryCount {
-                        let start = Int(table[e / blockSize]) * blockSize * width + (e % blockSize) * width
-                        for i in start..<start + width { maxV = max(maxV, abs(Double(values[i]))) }
-                    }
-                    for path in PagedAttentionHalfTests.paths {
-                        let output = attention(query: query, keys: keys, values: values, table: table, blockSize: blockSize,
-                                               width: width, entryCount: entryCount, heads: heads, kvHeads: kvHeads,
-                                               headDim: headDim, path: path)
-                        let label = "\(path) headDim \(headDim) blockSize \(blockSize) entries \(entryCount)"
-                        for i in 0..<heads * headDim {
-                            XCTAssertEqual(Double(output[i]), expected[i], accuracy: 1e-5 * maxV, "\(label) element \(i)")
-                        }
+        // Query heads per KV head 1, 2, 3 (SmolLM2), 4, and 5 (two passes in the C kernels: 4 + 1).
+        let groups = [(heads: 6, kvHeads: 2), (heads: 3, kvHeads: 3), (heads: 4, kvHeads: 2), (heads: 8, kvHeads: 2), (heads: 10, kvHeads: 2)]
+        let cases = [64, 8, 20, 40, 80].flatMap { headDim in
+            [4, 16].flatMap { blockSize in groups.map { (headDim, blockSize, $0.heads, $0.kvHeads) } }
+        }
+        for (headDim, blockSize, heads, kvHeads) in cases {
+            let blockCount = 11
+            let width = kvHeads * headDim
+            let keys = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+            let values = (0..<blockCount * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+            let table: [Int32] = [7, 2, 10, 5, 0, 8, 1, 3, 9]  // deliberately out of order, not all blocks
+            let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
+            // One entry, a block but one, a whole block, one more, and many blocks with a partial last one.
+            for entryCount in [1, blockSize - 1, blockSize, blockSize + 1, table.count * blockSize - 3] where entryCount > 0 {
+                let expected = PagedAttentionHalfTests.naiveAttention(
+                    query: query, keys: keys, values: values, table: table, blockSize: blockSize, width: width,
+                    entryCount: entryCount, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                var maxV: Double = 0
+                for e in 0..<entryCount {
+                    let start = Int(table[e / blockSize]) * blockSize * width + (e % blockSize) * width
+                    for i in start..<start + width { maxV = max(maxV, abs(Double(values[i]))) }
+                }
+                for path in PagedAttentionHalfTests.paths {
+                    let output = attention(query: query, keys: keys, values: values, table: table, blockSize: blockSize,
+                                           width: width, entryCount: entryCount, heads: heads, kvHeads: kvHeads,
+                                           headDim: headDim, path: path)
+                    let label = "\(path) headDim \(headDim) heads \(heads)/\(kvHeads) blockSize \(blockSize) entries \(entryCount)"
+                    for i in 0..<heads * headDim {
+                        XCTAssertEqual(Double(output[i]), expected[i], accuracy: 1e-5 * maxV, "\(label) element \(i)")
                     }
                 }
             }
@@ -65,12 +68,57 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
+    /// Scoring and summing the query heads of a KV group in one pass gives exactly the bits of each head
+    /// alone (a view shifted to that KV head, one query head, one KV head), on every path and element type.
+    func testGroupedHeadsMatchEachHeadAloneBitForBit() {
+        var rng = TestRandom(seed: 23)
+        let heads = 10, kvHeads = 2, headDim = 84, blockSize = 16, entryCount = 37  // 84: every vector loop and a scalar tail
+        let width = kvHeads * headDim, group = heads / kvHeads
+        let keys = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+        let values = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
+        let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
+        let table: [Int32] = [3, 0, 2]
+        for element in PagedKVView.Element.allCases {
+            var keyPages = [UInt8](repeating: 0, count: keys.count * element.byteWidth), valuePages = keyPages
+            keyPages.withUnsafeMutableBytes { storeKVElements(output: $0.baseAddress!, input: keys, count: keys.count, element: element) }
+            valuePages.withUnsafeMutableBytes { storeKVElements(output: $0.baseAddress!, input: values, count: values.count, element: element) }
+            for path in PagedAttentionHalfTests.paths {
+                var grouped = [Float](repeating: .nan, count: heads * headDim), alone = grouped
+                var scores = [Float](repeating: .nan, count: pagedAttentionScoreCount(entryCount: entryCount, headCount: heads, kvHeadCount: kvHeads))
+                keyPages.withUnsafeBytes { kp in
+                    valuePages.withUnsafeBytes { vp in
+                        table.withUnsafeBufferPointer { tp in
+                            let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, element: element,
+                                                   blockTable: tp.baseAddress!, blockSize: blockSize, entryWidth: width)
+                            pagedAttention(output: &grouped, query: query, kv: view, entryCount: entryCount, headCount: heads,
+                                           kvHeadCount: kvHeads, headDim: headDim, scores: &scores, path: path)
+                            for h in 0..<heads {
+                                var one = view
+                                one.keys = kp.baseAddress! + (h / group) * headDim * element.byteWidth
+                                one.values = vp.baseAddress! + (h / group) * headDim * element.byteWidth
+                                alone.withUnsafeMutableBufferPointer { out in
+                                    query.withUnsafeBufferPointer { q in
+                                        pagedAttention(output: out.baseAddress! + h * headDim, query: q.baseAddress! + h * headDim, kv: one,
+                                                       entryCount: entryCount, headCount: 1, kvHeadCount: 1, headDim: headDim,
+                                                       scores: &scores, path: path)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(grouped.map(\.bitPattern), alone.map(\.bitPattern), "\(element) \(path)")
+                XCTAssertFalse(grouped.contains { $0.isNaN }, "\(element) \(path): every head written")
+            }
+        }
+    }
+
     /// The C entry points reject what they cannot read: an unknown format scores nothing and sums to zeros.
     func testUnknownFormatWritesZeros() {
         let pages = [Float](repeating: 1, count: 64), table: [Int32] = [0], q = [Float](repeating: 1, count: 8)
         var out = [Float](repeating: .nan, count: 8), scores: [Float] = [-7]
-        ck_kv_scores(&scores, q, pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, 1, CK_PATH_AUTO)
-        ck_kv_weighted_sum(&out, [1], pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, CK_PATH_AUTO)
+        ck_kv_scores(&scores, q, 1, pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, 1, CK_PATH_AUTO)
+        ck_kv_weighted_sum(&out, [1], 1, pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, CK_PATH_AUTO)
         XCTAssertEqual(scores, [-7], "scores untouched")
         XCTAssertEqual(out, [Float](repeating: 0, count: 8))
         XCTAssertEqual(ck_kv_format_bytes(CK_KV_F32), 4)
@@ -81,7 +129,7 @@ final class PagedAttentionTests: XCTestCase {
     private func attention(query: [Float], keys: [Float], values: [Float], table: [Int32], blockSize: Int, width: Int,
                            entryCount: Int, heads: Int, kvHeads: Int, headDim: Int, path: KernelPath) -> [Float] {
         var output = [Float](repeating: .nan, count: heads * headDim)
-        var scores = [Float](repeating: .nan, count: entryCount)
+        var scores = [Float](repeating: .nan, count: pagedAttentionScoreCount(entryCount: entryCount, headCount: heads, kvHeadCount: kvHeads))
         keys.withUnsafeBufferPointer { kp in
             values.withUnsafeBufferPointer { vp in
                 table.withUnsafeBufferPointer { tp in

@@ -30,17 +30,22 @@ size_t ck_kv_format_bytes(ck_kv_format format);
 /// quieted; half denormals kept). Every path gives identical bits.
 void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path);
 
-/// scores[e] = scale * sum_{d < head_dim} q[d] * K_e[d] for e < entry_count, where K_e is one head of
-/// entry e of `pages` (elements of `format`; see above). Nothing happens for a non-positive count or size
-/// or an unknown format.
-void ck_kv_scores(float *scores, const float *q, const void *pages, ck_kv_format format,
+/// The query heads of grouped-query attention that share one KV head are scored and summed in one pass
+/// over that head's entries (each K and V row is read once for all of them): `q_count` query heads of
+/// `head_dim` floats each, consecutive. Each head's result is computed exactly as if it were alone
+/// (same operations in the same order), so grouping changes speed, never bits.
+
+/// scores[g * entry_count + e] = scale * sum_{d < head_dim} q[g * head_dim + d] * K_e[d] for g < q_count
+/// and e < entry_count, where K_e is one head of entry e of `pages` (elements of `format`; see above).
+/// Nothing happens for a non-positive count or size or an unknown format.
+void ck_kv_scores(float *scores, const float *q, int q_count, const void *pages, ck_kv_format format,
                   const int32_t *block_table, int block_size, int entry_width, int head_offset, int head_dim,
                   int entry_count, float scale, ck_path path);
 
-/// out[d] = sum_{e < entry_count} weights[e] * V_e[d] for d < head_dim (out is overwritten), where V_e
-/// is one head of entry e of `pages` (elements of `format`; see above). An empty sum (non-positive count
-/// or size, or an unknown format) writes zeros.
-void ck_kv_weighted_sum(float *out, const float *weights, const void *pages, ck_kv_format format,
+/// out[g * head_dim + d] = sum_{e < entry_count} weights[g * entry_count + e] * V_e[d] for g < q_count and
+/// d < head_dim (out is overwritten), where V_e is one head of entry e of `pages` (elements of `format`;
+/// see above). An empty sum (non-positive entry count or size, or an unknown format) writes zeros.
+void ck_kv_weighted_sum(float *out, const float *weights, int q_count, const void *pages, ck_kv_format format,
                         const int32_t *block_table, int block_size, int entry_width, int head_offset,
                         int head_dim, int entry_count, ck_path path);
 
