@@ -14,13 +14,18 @@ import CKernels
 /// - Parameters:
 ///   - output: `[headCount * headDim]`.
 ///   - query: `[headCount * headDim]`, RoPE already applied.
-///   - headCount: a multiple of `kvHeadCount` (query heads `g * group ..< (g + 1) * group` share KV head `g`).
+///   - headCount: a positive multiple of `kvHeadCount` (query heads `g * group ..< (g + 1) * group` share
+///     KV head `g`); heads that break this get NaN outputs rather than a crash.
 ///   - scores: scratch of at least `pagedAttentionScoreCount(entryCount:headCount:kvHeadCount:)` floats
 ///     (`[headCount / kvHeadCount][entryCount]`).
 public func pagedAttention(
     output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, kv: PagedKVView, entryCount: Int,
     headCount: Int, kvHeadCount: Int, headDim: Int, scores: UnsafeMutablePointer<Float>, path: KernelPath = .automatic
 ) {
+    guard kvHeadCount > 0, headCount >= kvHeadCount, headCount % kvHeadCount == 0 else {
+        output.update(repeating: .nan, count: max(headCount, 0) * max(headDim, 0))
+        return
+    }
     let format: ck_kv_format
     switch kv.element {
     case .float32: format = CK_KV_F32

@@ -113,6 +113,22 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
+    /// Head counts that are not a multiple of the KV head count give NaN outputs, not a crash or garbage.
+    func testMismatchedHeadCountsGiveNaN() {
+        let pages = [Float](repeating: 1, count: 4 * 16), table: [Int32] = [0], query = [Float](repeating: 1, count: 5 * 8)
+        var output = [Float](repeating: 0, count: 5 * 8), scores = [Float](repeating: 0, count: 8)
+        for kvHeads in [0, 2] {
+            pages.withUnsafeBufferPointer { p in
+                table.withUnsafeBufferPointer { t in
+                    let view = PagedKVView(keys: p.baseAddress!, values: p.baseAddress!, blockTable: t.baseAddress!, blockSize: 4, entryWidth: 16)
+                    pagedAttention(output: &output, query: query, kv: view, entryCount: 1, headCount: 5, kvHeadCount: kvHeads,
+                                   headDim: 8, scores: &scores)
+                }
+            }
+            XCTAssertTrue(output.allSatisfy(\.isNaN), "5 heads over \(kvHeads) KV heads")
+        }
+    }
+
     /// The C entry points reject what they cannot read: an unknown format scores nothing and sums to zeros.
     func testUnknownFormatWritesZeros() {
         let pages = [Float](repeating: 1, count: 64), table: [Int32] = [0], q = [Float](repeating: 1, count: 8)

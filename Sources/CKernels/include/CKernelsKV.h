@@ -30,10 +30,10 @@ size_t ck_kv_format_bytes(ck_kv_format format);
 /// quieted; half denormals kept). Every path gives identical bits.
 void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path);
 
-/// The query heads of grouped-query attention that share one KV head are scored and summed in one pass
-/// over that head's entries (each K and V row is read once for all of them): `q_count` query heads of
-/// `head_dim` floats each, consecutive. Each head's result is computed exactly as if it were alone
-/// (same operations in the same order), so grouping changes speed, never bits.
+// Grouped-query attention: the `q_count` query heads that share one KV head (`head_dim` floats each,
+// consecutive) are scored and summed in one pass over that head's entries, so each K and V row is read
+// once for all of them. Each head's result is computed exactly as if it were alone (same operations in
+// the same order), so grouping changes speed, never bits.
 
 /// scores[g * entry_count + e] = scale * sum_{d < head_dim} q[g * head_dim + d] * K_e[d] for g < q_count
 /// and e < entry_count, where K_e is one head of entry e of `pages` (elements of `format`; see above).
