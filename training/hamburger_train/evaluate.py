@@ -143,7 +143,7 @@ def cmd_report(a):
         lines.append(f"| {'base (autoregressive)' if c == 'base' else 'confidence ' + c} | {r['tokens_per_step']:.3f} | "
                      f"{r['kv_per_token']:.3f} | {r['prefix32']:.3f} | {r['identical']}/{r['n_prompts']} | "
                      f"{r['rouge_l']:.3f} | {r['nll']:.3f} | {r['qa_acc']:.3f} ({round(r['qa_acc'] * r['n_qa'])}/{r['n_qa']}) | {rel:.2f} |")
-    # pick the default: most tokens/step with QA >= 90% of base and prefix32 >= 0.5; else the most conservative
+    # pick the default: most tokens/step with QA >= 90% of base and prefix32 >= 0.9; else the most conservative
     # text fidelity counts too: QA alone let numbers in the text drift (e.g. "7 and 50" -> "7300")
     ok = [c for c in names[1:] if rows[c]["qa_rel"] >= 0.9 and rows[c]["prefix32"] >= 0.9]
     if len(names) < 2:
