@@ -135,17 +135,40 @@ void ck_kv_scores_avx512(float *scores, const float *q, int q_count, const ck_kv
 void ck_kv_weighted_sum_avx2(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format);
 void ck_kv_weighted_sum_avx512(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format);
 
-/// Calls BODY(G) with G a constant equal to `count` (1...CK_KV_MAX_GROUP), so a kernel written for a
-/// constant group size is instantiated once per size.
-#define CK_KV_WITH_GROUP(count, BODY)                   \
-    do {                                                \
-        switch (count) {                                \
-        case 1: BODY(1); break;                         \
-        case 2: BODY(2); break;                         \
-        case 3: BODY(3); break;                         \
-        default: BODY(4); break;                        \
-        }                                               \
+/// Runs CALL(F, G) with F the constant format equal to `format` and G the constant group size equal to
+/// `count` (1...CK_KV_MAX_GROUP), so a kernel written for constants is instantiated once per pair.
+#define CK_KV_GROUPS(F, count, CALL)                                              \
+    switch (count) {                                                              \
+    case 1: CALL(F, 1); break;                                                    \
+    case 2: CALL(F, 2); break;                                                    \
+    case 3: CALL(F, 3); break;                                                    \
+    default: CALL(F, 4); break;                                                   \
+    }
+#define CK_KV_DISPATCH(format, count, CALL)                                       \
+    do {                                                                          \
+        switch (format) {                                                         \
+        case CK_KV_F32: { CK_KV_GROUPS(CK_KV_F32, count, CALL) } break;           \
+        case CK_KV_F16: { CK_KV_GROUPS(CK_KV_F16, count, CALL) } break;           \
+        default: { CK_KV_GROUPS(CK_KV_BF16, count, CALL) } break;                 \
+        }                                                                         \
     } while (0)
+
+/// The columns d0..<head_dim of the weighted sum of V for G query heads, one lane at a time: the tail
+/// the vector paths leave.
+static inline __attribute__((always_inline)) void ck_kv_weighted_sum_tail(float *out, const float *weights,
+                                                                           const ck_kvargs *a, ck_kv_format format,
+                                                                           const int G, int d0) {
+    const int dim = a->head_dim;
+    const size_t n = (size_t)a->entry_count;
+    for (; d0 < dim; d0++) {
+        float s[CK_KV_MAX_GROUP] = {0};
+        CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, v, {
+            const float x = ck_kv_element(v, d0, format);
+            for (int g = 0; g < G; g++) s[g] += weights[g * n + e] * x;
+        });
+        for (int g = 0; g < G; g++) out[g * dim + d0] = s[g];
+    }
+}
 
 /// `count` a multiple of 16.
 void ck_f32_to_f16_avx2(uint16_t *out, const float *in, size_t count);

@@ -82,38 +82,18 @@ static inline __attribute__((always_inline)) void ck_kv_weighted_sum_scalar_impl
 }
 
 // One instantiation per format and group size, so both are constants inside the loops.
-static inline __attribute__((always_inline)) void ck_kv_scores_scalar_format(float *scores, const float *q, int q_count,
-                                                                              const ck_kvargs *a, float scale,
-                                                                              ck_kv_format format) {
-#define CK_BODY(G) ck_kv_scores_scalar_impl(scores, q, a, scale, format, G)
-    CK_KV_WITH_GROUP(q_count, CK_BODY);
-#undef CK_BODY
-}
-
-static inline __attribute__((always_inline)) void ck_kv_weighted_sum_scalar_format(float *out, const float *weights,
-                                                                                    int q_count, const ck_kvargs *a,
-                                                                                    ck_kv_format format) {
-#define CK_BODY(G) ck_kv_weighted_sum_scalar_impl(out, weights, a, format, G)
-    CK_KV_WITH_GROUP(q_count, CK_BODY);
-#undef CK_BODY
-}
-
 static void ck_kv_scores_scalar(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale,
                                 ck_kv_format format) {
-    switch (format) {
-    case CK_KV_F32: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_F16); return;
-    default: ck_kv_scores_scalar_format(scores, q, q_count, a, scale, CK_KV_BF16); return;
-    }
+#define CK_CALL(F, G) ck_kv_scores_scalar_impl(scores, q, a, scale, F, G)
+    CK_KV_DISPATCH(format, q_count, CK_CALL);
+#undef CK_CALL
 }
 
 static void ck_kv_weighted_sum_scalar(float *out, const float *weights, int q_count, const ck_kvargs *a,
                                       ck_kv_format format) {
-    switch (format) {
-    case CK_KV_F32: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_F16); return;
-    default: ck_kv_weighted_sum_scalar_format(out, weights, q_count, a, CK_KV_BF16); return;
-    }
+#define CK_CALL(F, G) ck_kv_weighted_sum_scalar_impl(out, weights, a, F, G)
+    CK_KV_DISPATCH(format, q_count, CK_CALL);
+#undef CK_CALL
 }
 
 void ck_kv_scores(float *scores, const float *q, int q_count, const void *pages, ck_kv_format format,

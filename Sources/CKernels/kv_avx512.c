@@ -77,45 +77,20 @@ CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kv
         });
         for (int g = 0; g < G; g++) _mm512_storeu_ps(out + g * dim + d0, acc[g]);
     }
-    for (; d0 < dim; d0++) {
-        float s[CK_KV_MAX_GROUP] = {0};
-        CK_KV_EACH_ENTRY(a, width, e, v, {
-            const float x = ck_kv_element(v, d0, format);
-            for (int g = 0; g < G; g++) s[g] += weights[g * n + e] * x;
-        });
-        for (int g = 0; g < G; g++) out[g * dim + d0] = s[g];
-    }
+    ck_kv_weighted_sum_tail(out, weights, a, format, G, d0);
 }
 
 // One instantiation per format and group size, so both are constants inside the loops.
-CK_AI void ck_kv_scores_format(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale,
-                               ck_kv_format format) {
-#define CK_BODY(G) ck_kv_scores_impl(scores, q, a, scale, format, G)
-    CK_KV_WITH_GROUP(q_count, CK_BODY);
-#undef CK_BODY
-}
-
-CK_AI void ck_kv_weighted_sum_format(float *out, const float *weights, int q_count, const ck_kvargs *a,
-                                     ck_kv_format format) {
-#define CK_BODY(G) ck_kv_weighted_sum_impl(out, weights, a, format, G)
-    CK_KV_WITH_GROUP(q_count, CK_BODY);
-#undef CK_BODY
-}
-
 void ck_kv_scores_avx512(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format) {
-    switch (format) {
-    case CK_KV_F32: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_F16); return;
-    default: ck_kv_scores_format(scores, q, q_count, a, scale, CK_KV_BF16); return;
-    }
+#define CK_CALL(F, G) ck_kv_scores_impl(scores, q, a, scale, F, G)
+    CK_KV_DISPATCH(format, q_count, CK_CALL);
+#undef CK_CALL
 }
 
 void ck_kv_weighted_sum_avx512(float *out, const float *weights, int q_count, const ck_kvargs *a, ck_kv_format format) {
-    switch (format) {
-    case CK_KV_F32: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F32); return;
-    case CK_KV_F16: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_F16); return;
-    default: ck_kv_weighted_sum_format(out, weights, q_count, a, CK_KV_BF16); return;
-    }
+#define CK_CALL(F, G) ck_kv_weighted_sum_impl(out, weights, a, F, G)
+    CK_KV_DISPATCH(format, q_count, CK_CALL);
+#undef CK_CALL
 }
 
 #pragma clang attribute pop

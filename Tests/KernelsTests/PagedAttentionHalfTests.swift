@@ -87,18 +87,9 @@ final class PagedAttentionHalfTests: XCTestCase {
             let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
             for entryCount in [1, 3, 4, 5, 13, 28] {
                 for path in Self.paths {
-                    var output = [Float](repeating: .nan, count: heads * headDim)
-                    var scores = [Float](repeating: 0, count: pagedAttentionScoreCount(entryCount: entryCount, headCount: heads, kvHeadCount: kvHeads))
-                    keyBits.withUnsafeBytes { kp in
-                        valueBits.withUnsafeBytes { vp in
-                            table.withUnsafeBufferPointer { tp in
-                                let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, element: element,
-                                                       blockTable: tp.baseAddress!, blockSize: blockSize, entryWidth: width)
-                                pagedAttention(output: &output, query: query, kv: view, entryCount: entryCount, headCount: heads,
-                                               kvHeadCount: kvHeads, headDim: headDim, scores: &scores, path: path)
-                            }
-                        }
-                    }
+                    let output = PagedAttentionTests.attention(query: query, keys: keyBits, values: valueBits, element: element,
+                                                               table: table, blockSize: blockSize, width: width, entryCount: entryCount,
+                                                               heads: heads, kvHeads: kvHeads, headDim: headDim, path: path)
                     let label = "\(element) \(path) headDim \(headDim) entries \(entryCount)"
                     let stored = Self.naiveAttention(query: query, keys: storedKeys, values: storedValues, table: table, blockSize: blockSize,
                                                      width: width, entryCount: entryCount, heads: heads, kvHeads: kvHeads, headDim: headDim)

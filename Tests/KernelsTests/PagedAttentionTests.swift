@@ -38,7 +38,7 @@ final class PagedAttentionTests: XCTestCase {
                     for i in start..<start + width { maxV = max(maxV, abs(Double(values[i]))) }
                 }
                 for path in PagedAttentionHalfTests.paths {
-                    let output = attention(query: query, keys: keys, values: values, table: table, blockSize: blockSize,
+                    let output = Self.attention(query: query, keys: keys, values: values, table: table, blockSize: blockSize,
                                            width: width, entryCount: entryCount, heads: heads, kvHeads: kvHeads,
                                            headDim: headDim, path: path)
                     let label = "\(path) headDim \(headDim) heads \(heads)/\(kvHeads) blockSize \(blockSize) entries \(entryCount)"
@@ -59,7 +59,7 @@ final class PagedAttentionTests: XCTestCase {
         let values = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
         let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
         for path in PagedAttentionHalfTests.paths {
-            let output = attention(query: query, keys: keys, values: values, table: [2], blockSize: blockSize, width: width,
+            let output = Self.attention(query: query, keys: keys, values: values, table: [2], blockSize: blockSize, width: width,
                                    entryCount: 1, heads: heads, kvHeads: kvHeads, headDim: headDim, path: path)
             for h in 0..<heads {
                 let start = 2 * blockSize * width + (h / 3) * headDim
@@ -142,15 +142,18 @@ final class PagedAttentionTests: XCTestCase {
         XCTAssertEqual(ck_kv_format_bytes(ck_kv_format(rawValue: 9)), 0)
     }
 
-    private func attention(query: [Float], keys: [Float], values: [Float], table: [Int32], blockSize: Int, width: Int,
-                           entryCount: Int, heads: Int, kvHeads: Int, headDim: Int, path: KernelPath) -> [Float] {
+    /// `pagedAttention` over pages given as arrays (`keys` / `values` hold `element`s: Float arrays for
+    /// float32, the 16-bit patterns for bfloat16 / float16).
+    static func attention<Key, Value>(query: [Float], keys: [Key], values: [Value],
+                          element: PagedKVView.Element = .float32, table: [Int32], blockSize: Int, width: Int,
+                          entryCount: Int, heads: Int, kvHeads: Int, headDim: Int, path: KernelPath) -> [Float] {
         var output = [Float](repeating: .nan, count: heads * headDim)
         var scores = [Float](repeating: .nan, count: pagedAttentionScoreCount(entryCount: entryCount, headCount: heads, kvHeadCount: kvHeads))
-        keys.withUnsafeBufferPointer { kp in
-            values.withUnsafeBufferPointer { vp in
+        keys.withUnsafeBytes { kp in
+            values.withUnsafeBytes { vp in
                 table.withUnsafeBufferPointer { tp in
-                    let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, blockTable: tp.baseAddress!,
-                                           blockSize: blockSize, entryWidth: width)
+                    let view = PagedKVView(keys: kp.baseAddress!, values: vp.baseAddress!, element: element,
+                                           blockTable: tp.baseAddress!, blockSize: blockSize, entryWidth: width)
                     pagedAttention(output: &output, query: query, kv: view, entryCount: entryCount, headCount: heads,
                                    kvHeadCount: kvHeads, headDim: headDim, scores: &scores, path: path)
                 }

@@ -9,21 +9,12 @@ import Kernels
 /// against Hugging Face `transformers` (Tests/Fixtures/greedy.json), which the float32 pages reproduce
 /// exactly (`LlamaModelTests.testGreedyContinuationsMatchTransformers`).
 final class LlamaModelKVElementTests: XCTestCase {
-    struct LogitsFixture: Decodable {
-        struct Case: Decodable { let name: String; let prompt_ids: [Int32] }
-        let cases: [Case]
-    }
-    struct GreedyFixture: Decodable {
-        struct Case: Decodable { let prompt_ids: [Int32]; let generated_ids: [Int32] }
-        let max_new_tokens: Int
-        let eos_id: Int32
-        let cases: [Case]
-    }
-
-    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath)
+    // The fixtures and the loaded model are LlamaModelTests' (one load of the model for both classes).
+    private typealias LogitsFixture = LlamaModelTests.LogitsFixture
+    private typealias GreedyFixture = LlamaModelTests.GreedyFixture
 
     private func loadModel() throws -> LlamaModel {
-        try XCTUnwrap(Self.model, "the model did not load from \(TestPaths.modelPath); run 'make setup'")
+        try XCTUnwrap(LlamaModelTests.model, "the model did not load from \(TestPaths.modelPath); run 'make setup'")
     }
 
     private func prefillLogits(_ model: LlamaModel, _ prompt: [Int32], elementType: KVElementType) -> [Float] {
