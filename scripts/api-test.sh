@@ -28,18 +28,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 # Install only when the pins are not already satisfied (keeps reruns fast and offline-friendly).
-if ! "$VENV/bin/python" - "${REQUIREMENTS[@]}" <<'PY'
-import sys
-from importlib.metadata import version, PackageNotFoundError
-for pin in sys.argv[1:]:
-    name, wanted = pin.split("==")
-    try:
-        if version(name) != wanted:
-            sys.exit(1)
-    except PackageNotFoundError:
-        sys.exit(1)
-PY
-then
+if ! "$VENV/bin/python" "$ROOT/scripts/pins_satisfied.py" "${REQUIREMENTS[@]}"; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}"
 fi
 

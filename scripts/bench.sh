@@ -27,21 +27,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 # Install only when a pin is not satisfied (keeps reruns fast and offline).
-if ! "$VENV/bin/python" - "$REQUIREMENTS" <<'PY'
-import re, sys
-from importlib.metadata import version, PackageNotFoundError
-for line in open(sys.argv[1]):
-    line = line.split("#")[0].strip()
-    if not line:
-        continue
-    name, wanted = re.sub(r"\[.*\]", "", line).split("==")
-    try:
-        if version(name) != wanted:
-            sys.exit(1)
-    except PackageNotFoundError:
-        sys.exit(1)
-PY
-then
+if ! "$VENV/bin/python" "$ROOT/scripts/pins_satisfied.py" "$REQUIREMENTS"; then
     # A plain CPU build of llama.cpp tuned for this machine; no multimodal library, tools or tests.
     export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=ON -DGGML_BLAS=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
     export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
