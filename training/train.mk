@@ -27,15 +27,15 @@ train: train-venv
 	    --shard 0/2 --time-budget $(TRAIN_DATA_BUDGET) & \
 	$(HB).datagen --out $(TRAIN_RUN)/data-1.jsonl --n-prompts $(TRAIN_PROMPTS) --max-new-tokens $(TRAIN_TOKENS) \
 	    --shard 1/2 --time-budget $(TRAIN_DATA_BUDGET); wait
-	$(HB).train --run $(TRAIN_RUN) --time-budget $(TRAIN_BUDGET) --tau $(TRAIN_TAU) --resume $(TRAIN_ARGS)
+	OMP_WAIT_POLICY=PASSIVE $(HB).train --run $(TRAIN_RUN) --time-budget $(TRAIN_BUDGET) --tau $(TRAIN_TAU) --resume \
+	    --threads 2 --micro-updates 4 --decay-last 0.5 $(TRAIN_ARGS)
 	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence 0.9
-	$(HB).evaluate run $(EVAL_ARGS) --configs base,0.5,0.7 --out $(TRAIN_RUN)/eval-a.json & \
-	$(HB).evaluate run $(EVAL_ARGS) --configs 0.8,0.9,0.95 --out $(TRAIN_RUN)/eval-b.json; wait
+	$(HB).evaluate run $(EVAL_ARGS) --configs base,0.5,0.65,0.8,0.95 --out $(TRAIN_RUN)/eval-a.json & \
+	$(HB).evaluate run $(EVAL_ARGS) --configs 0.6,0.7,0.75,0.9 --out $(TRAIN_RUN)/eval-b.json; wait
 	$(HB).evaluate report --inputs $(TRAIN_RUN)/eval-a.json $(TRAIN_RUN)/eval-b.json --md $(TRAIN_RUN)/eval.md \
 	    --json $(TRAIN_RUN)/eval-summary.json --png training/report-curve.png
 	$(HB).export --ckpt $(TRAIN_RUN)/best.pt --out $(ADAPTER) --confidence-from $(TRAIN_RUN)/eval-summary.json
-	$(HB).generate --adapter $(ADAPTER).json --confidence 0.9 --confidence 0.5 --max-new-tokens 48 \
-	    --fixture Tests/Fixtures/hamburger-greedy.json
+	$(HB).generate --adapter $(ADAPTER).json --max-new-tokens 48 --threads 2 --fixture Tests/Fixtures/hamburger-greedy.json
 
 SMOKE = training/runs/smoke
 train-smoke: train-venv

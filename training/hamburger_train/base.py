@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -26,17 +27,56 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def hf_cache_dir(gguf_path: str | os.PathLike) -> Path:
+    """Where the dequantized copy of a GGUF is kept: models/.cache/<file stem>-<sha256 prefix>-hf, or under
+    $HAMBURGER_HF_CACHE. Keyed by content, so a replaced GGUF never reuses a stale copy."""
+    p = Path(gguf_path)
+    root = Path(os.environ.get("HAMBURGER_HF_CACHE", p.parent / ".cache"))
+    return root / f"{p.stem}-{sha256_file(p)[:16]}-hf"
+
+
 def load_hf(gguf_path: str | os.PathLike = DEFAULT_GGUF, dtype=torch.float32):
-    """(transformers model, tokenizer) loaded from the GGUF file, weights dequantized."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """(transformers model, tokenizer) loaded from the GGUF file, weights dequantized.
+
+    Dequantizing the GGUF takes transformers most of a minute on two cores, and every stage of a run (data,
+    training, export, evaluation, fixture) loads the base again: the first load saves the float32 model and
+    tokenizer in `hf_cache_dir` (safetensors) and later loads read that copy in about a second."""
+    from transformers import AutoModelForCausalLM
 
     p = Path(gguf_path)
     if not p.exists():
         raise FileNotFoundError(f"base model {p} not found: run `make setup` to fetch it")
-    tok = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)
-    model = AutoModelForCausalLM.from_pretrained(str(p.parent), gguf_file=p.name, dtype=dtype)
+    cache = hf_cache_dir(p)
+    tok = load_tokenizer(p, cache)
+    if (cache / "config.json").exists():
+        model = AutoModelForCausalLM.from_pretrained(str(cache), dtype=torch.float32)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(p.parent), gguf_file=p.name, dtype=torch.float32)
+        tmp = cache.with_name(f"{cache.name}.tmp{os.getpid()}")
+        try:  # a cache is an optimisation: a read-only or full disk only costs the next load its time
+            # the weights are plain float32 tensors by now; only the loader's "gguf" mark stops saving them
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.save_pretrained(str(tmp))
+            tok.save_pretrained(str(tmp))
+            tmp.rename(cache)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    model.to(dtype)
     model.eval()
     return model, tok
+
+
+def load_tokenizer(gguf_path: str | os.PathLike = DEFAULT_GGUF, cache: Path | None = None):
+    """The tokenizer alone (from the dequantized cache when there is one)."""
+    from transformers import AutoTokenizer
+
+    p = Path(gguf_path)
+    cache = cache or hf_cache_dir(p)
+    if (cache / "config.json").exists():
+        return AutoTokenizer.from_pretrained(str(cache))
+    return AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)
 
 
 def load_base(gguf_path: str | os.PathLike = DEFAULT_GGUF):

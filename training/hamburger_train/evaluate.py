@@ -7,7 +7,8 @@
 
 `run` decodes (greedy, batch 1, the reference decoder) the held-out prompts and the QA set for each
 configuration ("base" = autoregressive, a number = HAMburger at that confidence); `report` merges the
-results, computes the metrics and draws tokens/step against quality.
+results, computes the metrics, picks the default confidence and draws tokens/step against quality;
+`rescore` recomputes the base's NLL and entropy of the outputs in existing results files.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from .base import DEFAULT_GGUF, chat_ids, load_base
+from .base import DEFAULT_GGUF, chat_ids, load_base, load_tokenizer
 from .datagen import split_prompts
 from .decoder import HamburgerDecoder
 from .export import load_adapter
@@ -56,16 +57,19 @@ def prefix_fraction(cand: list[int], ref: list[int], n: int = 32) -> float:
 
 
 @torch.no_grad()
-def mean_nll(base, prompt_ids: list[int], gen: list[int]) -> tuple[float, int]:
-    """Sum of the base's NLL (nats) of the generated tokens given the prompt, and their count."""
+def base_score(base, prompt_ids: list[int], gen: list[int]) -> tuple[float, float, int]:
+    """The base's view of generated text: the sum of its NLL (nats) of the tokens given the prompt, the sum of
+    its entropy at the same positions, and their count. On the base's own greedy text, the mean entropy is the
+    NLL its temperature-1 samples would have there: the fluency yardstick of `choose_default`."""
     if not gen:
-        return 0.0, 0
+        return 0.0, 0.0, 0
     seq = torch.tensor([prompt_ids + gen])
     T = seq.shape[1]
     final, _ = base(base.embed[seq], torch.arange(T)[None], causal_mask(torch.ones(1, T, dtype=torch.bool)),
                     keep_layers=())
     lp = base.logits(final[0, len(prompt_ids) - 1:T - 1]).float().log_softmax(-1)
-    return float(-lp.gather(-1, torch.tensor(gen)[:, None]).sum()), len(gen)
+    ent = -(lp.exp() * lp).sum(-1)
+    return float(-lp.gather(-1, torch.tensor(gen)[:, None]).sum()), float(ent.sum()), len(gen)
 
 
 def cmd_run(a):
@@ -86,8 +90,9 @@ def cmd_run(a):
                 print(f"evaluate: config {c}: {n_done}/{len(held)} prompts, {time.time() - t0:.0f}s", flush=True)
             ids = chat_ids(tok, p)
             g = dec.generate(ids, a.max_new_tokens, conf)
-            nll, n = mean_nll(base, ids, g.tokens)
-            res["held"].append({"prompt": p, "tokens": g.tokens, "groups": g.group_sizes, "nll_sum": nll, "n": n})
+            nll, ent, n = base_score(base, ids, g.tokens)
+            res["held"].append({"prompt": p, "tokens": g.tokens, "groups": g.group_sizes, "nll_sum": nll,
+                                "ent_sum": ent, "n": n})
         for q, ans in qa:
             ids = chat_ids(tok, q)
             g = dec.generate(ids, a.qa_tokens, conf)
@@ -98,6 +103,20 @@ def cmd_run(a):
         out["configs"][c] = res
         print(f"evaluate: config {c} done in {res['seconds']:.0f}s", flush=True)
         Path(a.out).write_text(json.dumps(out))
+
+
+def cmd_rescore(a):
+    """Recompute the base's NLL and entropy sums of every held-out output in results files (results written
+    before `ent_sum` existed are reused rather than decoded again)."""
+    torch.set_num_threads(a.threads)
+    base, tok, _ = load_base(a.gguf)
+    for f in a.inputs:
+        data = json.loads(Path(f).read_text())
+        for res in data["configs"].values():
+            for h in res["held"]:
+                h["nll_sum"], h["ent_sum"], h["n"] = base_score(base, chat_ids(tok, h["prompt"]), h["tokens"])
+        Path(f).write_text(json.dumps(data))
+        print(f"evaluate: rescored {f}", flush=True)
 
 
 def summarize(cfg_res: dict, base_res: dict) -> dict:
@@ -117,15 +136,29 @@ def summarize(cfg_res: dict, base_res: dict) -> dict:
         "identical": sum(h["tokens"] == b["tokens"] for h, b in zip(held, bheld)),
         "rouge_l": sum(rouge_l(h["tokens"], b["tokens"]) for h, b in zip(held, bheld)) / len(held),
         "nll": sum(h["nll_sum"] for h in held) / max(sum(h["n"] for h in held), 1),
+        "entropy": (sum(h["ent_sum"] for h in held) / max(sum(h["n"] for h in held), 1)
+                    if all("ent_sum" in h for h in held) else float("nan")),
         "qa_acc": sum(x["correct"] for x in cfg_res["qa"]) / max(len(cfg_res["qa"]), 1),
         "base_qa_acc": sum(x["correct"] for x in bqa) / max(len(bqa), 1),
         "n_prompts": len(held), "n_qa": len(cfg_res["qa"]),
     }
 
 
-def cmd_report(a):
-    from transformers import AutoTokenizer
+DEFAULT_RULE = ("the most tokens/step whose QA accuracy is >= 90% of the base's and whose text is fluent: its NLL "
+                "under the base no higher than the base's own mean entropy, i.e. the NLL of the base's "
+                "temperature-1 samples; if none qualifies, the most conservative confidence")
 
+
+def choose_default(rows: dict) -> str:
+    """The default confidence from the measured curve, by DEFAULT_RULE. `rows` maps "base" and confidence
+    strings to `summarize` results with "qa_rel" added."""
+    confs = [c for c in rows if c != "base"]
+    limit = rows["base"]["entropy"]
+    ok = [c for c in confs if rows[c]["qa_rel"] >= 0.9 and rows[c]["nll"] <= limit]
+    return max(ok, key=lambda c: rows[c]["tokens_per_step"]) if ok else max(confs, key=float)
+
+
+def cmd_report(a):
     configs: dict = {}
     for f in a.inputs:
         configs.update(json.loads(Path(f).read_text())["configs"])
@@ -143,17 +176,13 @@ def cmd_report(a):
         lines.append(f"| {'base (autoregressive)' if c == 'base' else 'confidence ' + c} | {r['tokens_per_step']:.3f} | "
                      f"{r['kv_per_token']:.3f} | {r['prefix32']:.3f} | {r['identical']}/{r['n_prompts']} | "
                      f"{r['rouge_l']:.3f} | {r['nll']:.3f} | {r['qa_acc']:.3f} ({round(r['qa_acc'] * r['n_qa'])}/{r['n_qa']}) | {rel:.2f} |")
-    # pick the default: most tokens/step with QA >= 90% of base and prefix32 >= 0.9; else the most conservative
-    # text fidelity counts too: QA alone let numbers in the text drift (e.g. "7 and 50" -> "7300")
-    ok = [c for c in names[1:] if rows[c]["qa_rel"] >= 0.9 and rows[c]["prefix32"] >= 0.9]
     if len(names) < 2:
         raise SystemExit("report: the inputs must include at least one HAMburger confidence besides 'base'")
-    pick = max(ok, key=lambda c: rows[c]["tokens_per_step"]) if ok else max(names[1:], key=float)
-    md = ["\n".join(lines), "", f"Chosen default confidence: **{pick}** (highest tokens/step whose QA accuracy is "
-          ">= 90% of the base's and whose first 32 tokens match the base's for >= 90% on average; if none "
-          "qualifies, the most conservative confidence)."]
+    pick = choose_default(rows)
+    md = ["\n".join(lines), "", f"Chosen default confidence: **{pick}** ({DEFAULT_RULE}). The base's mean "
+          f"entropy along its own greedy text: {rows['base']['entropy']:.3f} nats/token."]
     if a.tokenizer_gguf:
-        tok = AutoTokenizer.from_pretrained(str(Path(a.tokenizer_gguf).parent), gguf_file=Path(a.tokenizer_gguf).name)
+        tok = load_tokenizer(a.tokenizer_gguf)
         md += ["", "Samples (held-out prompts, the generated tokens):", ""]
         for i in range(min(a.samples, len(configs["base"]["held"]))):
             md.append(f"- Prompt: `{configs['base']['held'][i]['prompt'][:120]}`")
@@ -208,8 +237,12 @@ def main(argv=None):
     p.add_argument("--png")
     p.add_argument("--tokenizer-gguf", default=str(DEFAULT_GGUF))
     p.add_argument("--samples", type=int, default=4)
+    q = sub.add_parser("rescore")
+    q.add_argument("--inputs", nargs="+", required=True)
+    q.add_argument("--gguf", default=str(DEFAULT_GGUF))
+    q.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
-    cmd_run(a) if a.cmd == "run" else cmd_report(a)
+    {"run": cmd_run, "report": cmd_report, "rescore": cmd_rescore}[a.cmd](a)
 
 
 if __name__ == "__main__":

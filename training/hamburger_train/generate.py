@@ -24,8 +24,6 @@ FIXTURE_PROMPTS = [
     "What is 17 + 25?",
     "Write a Python function that reverses a string.",
     "Translate to French: Good morning, how are you?",
-    "Tell me a short story about a brave little mouse.",
-    "List the planets of the solar system.",
     "Why is the sky blue?",
 ]
 
@@ -35,7 +33,7 @@ def main(argv=None):
     ap.add_argument("--adapter", default="models/hamburger-smollm2-135m.json")
     ap.add_argument("--gguf", default=str(DEFAULT_GGUF))
     ap.add_argument("--prompt", action="append", help="user message (repeatable)")
-    ap.add_argument("--confidence", type=float, action="append", help="repeatable; default: adapter default and 0.5")
+    ap.add_argument("--confidence", type=float, action="append", help="repeatable; default: the adapter's default, 0.5 and 0.1")
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--fixture", help="write the parity fixture JSON here")
     ap.add_argument("--threads", type=int, default=1)
@@ -44,7 +42,7 @@ def main(argv=None):
     base, tok, _ = load_base(a.gguf)
     ad = load_adapter(a.adapter, base, a.gguf)
     meta = json.loads(Path(a.adapter).read_text())
-    confs = a.confidence or sorted({meta["default_confidence"], 0.5}, reverse=True)
+    confs = a.confidence or sorted({meta["default_confidence"], 0.5, 0.1}, reverse=True)
     prompts = a.prompt or FIXTURE_PROMPTS
     dec = HamburgerDecoder(base, ad)
     cases = []
@@ -60,8 +58,15 @@ def main(argv=None):
                           "text": text, "base_tokens": ar.tokens})
     if a.fixture:
         st = Path(a.adapter).parent / meta["weights_file"]
+        why = [f"confidence {meta['default_confidence']} is the adapter's default"]
+        if 0.5 in confs:
+            why.append("0.5 merges often")
+        if 0.1 in confs:
+            why.append("0.1 is far below any useful setting (degraded text), included only because it exercises "
+                       "merged inputs, LoRA and the micro decoder on almost every step")
         fx = {"description": "HAMburger greedy parity fixture: the Swift engine must produce these token ids "
-                             "and group sizes (one per macro step) for prompt_ids at each confidence",
+                             "and group sizes (one per macro step) for prompt_ids at each confidence; "
+                             + ", ".join(why),
               "generator": "python -m hamburger_train.generate (training/hamburger_train/decoder.py), fp32",
               "adapter_json": Path(a.adapter).name, "adapter_weights_sha256": sha256_file(st),
               "base_model": Path(a.gguf).name, "base_sha256": sha256_file(a.gguf),

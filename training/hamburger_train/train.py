@@ -81,6 +81,14 @@ def validate(base, ad, val: list[Example], tc: TrainConfig, dev, K: int) -> dict
     return {k: sum(v) / len(v) for k, v in acc.items()}
 
 
+def lr_decay(frac: float, decay_last: float, final_scale: float) -> float:
+    """Learning-rate factor at `frac` of the time budget: 1 until the last `decay_last` of it, then a straight
+    line down to `final_scale` at the end (a run that ends on a low rate settles into a better point)."""
+    if decay_last <= 0 or frac <= 1 - decay_last:
+        return 1.0
+    return max(final_scale, 1 - (1 - final_scale) * (frac - (1 - decay_last)) / decay_last)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True, help="run directory holding data*.jsonl")
@@ -106,6 +114,10 @@ def main(argv=None):
     ap.add_argument("--no-micro-on-teacher", action="store_true",
                     help="train the micro decoder on the student's features only")
     ap.add_argument("--no-hidden-all-layers", action="store_true", help="hidden MSE on feature layers only")
+    ap.add_argument("--decay-last", type=float, default=0.0,
+                    help="fraction of this invocation's time budget over which both learning rates fall linearly "
+                         "to --final-lr-scale of their value (0: constant after warm-up)")
+    ap.add_argument("--final-lr-scale", type=float, default=0.1)
     ap.add_argument("--reset-best", action="store_true",
                     help="on --resume, forget the checkpoint's best validation loss (use after adding data: the "
                          "validation slice changes with the data, so the old figure is not comparable)")
@@ -178,9 +190,10 @@ def main(argv=None):
             pos = 0
         bt = collate(train[pos:pos + tc.batch_size], acfg.max_steps)
         pos += tc.batch_size
-        warm = min(1.0, (step + 1) / 20)
+        scale = min(1.0, (step + 1) / 20) * lr_decay((time.time() - t0) / a.time_budget, a.decay_last,
+                                                      a.final_lr_scale)
         for g, lr in zip(opt.param_groups, base_lrs):
-            g["lr"] = lr * warm
+            g["lr"] = lr * scale
         with autocast(dev):
             loss, m, fc = forward_losses(base, ad, bt, tc)
         opt.zero_grad(set_to_none=True)
@@ -200,7 +213,7 @@ def main(argv=None):
             ema[k] = v if k not in ema else 0.9 * ema[k] + 0.1 * v
         bar.update(1)
         bar.set_postfix({k: f"{ema[k]:.3f}" for k in ("loss", "kl", "mse", "s1", "s2", "s3", "s4", "stop_acc") if k in ema})
-        rec = {"step": step, "t": round(elapsed0 + time.time() - t0, 1), **{k: round(v, 4) for k, v in m.items()}}
+        rec = {"step": step, "t": round(elapsed0 + time.time() - t0, 1), "lr_scale": round(scale, 4), **{k: round(v, 4) for k, v in m.items()}}
         if step % tc.eval_every == 0:
             vm = validate(base, ad, val, tc, dev, acfg.max_steps)
             rec["val"] = {k: round(v, 4) for k, v in vm.items()}
