@@ -40,10 +40,10 @@ def test_health(server):
 def test_non_ascii_text_streams_without_broken_characters(client):
     # Greedy continuations of non-Latin prompts contain multi-byte characters that span tokens. The base's
     # own (autoregressive) continuations of these prompts are valid UTF-8, so no replacement character may
-    # be streamed before the last chunk (8 tokens can end inside a character); HAMburger's micro decoder can follow a partial character with ASCII (at 0.6, "日本の首都は"
-    # gives "ãĥ" then "**", as the Python reference decoder does too), so there the stream must equal the
-    # whole text: a replacement character only where the model's own bytes are invalid, never for a
-    # character split across chunks.
+    # be streamed before the last chunk (8 tokens can end inside a character). HAMburger's micro decoder can
+    # follow a partial character with ASCII (at 0.6, "日本の首都は" gives "ãĥ" then "**", as the Python
+    # reference decoder does too), so there the stream must equal the whole text: a replacement character
+    # only where the model's own bytes are invalid, never for a character split across chunks.
     for decoding in ("autoregressive", "hamburger"):
         for prompt in ["日本の首都は", "Emoji story: 🍔🍟", "Привет, как"]:
             args = dict(model=MODEL_NAME, prompt=prompt, max_tokens=8, temperature=0,

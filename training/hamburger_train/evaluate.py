@@ -178,6 +178,9 @@ def cmd_report(a):
                      f"{r['rouge_l']:.3f} | {r['nll']:.3f} | {r['qa_acc']:.3f} ({round(r['qa_acc'] * r['n_qa'])}/{r['n_qa']}) | {rel:.2f} |")
     if len(names) < 2:
         raise SystemExit("report: the inputs must include at least one HAMburger confidence besides 'base'")
+    if rows["base"]["entropy"] != rows["base"]["entropy"]:  # NaN: results written before ent_sum existed
+        raise SystemExit("report: the base results have no entropies (written by an older `evaluate run`); "
+                         "add them with `python -m hamburger_train.evaluate rescore --inputs FILE`")
     pick = choose_default(rows)
     md = ["\n".join(lines), "", f"Chosen default confidence: **{pick}** ({DEFAULT_RULE}). The base's mean "
           f"entropy along its own greedy text: {rows['base']['entropy']:.3f} nats/token."]
