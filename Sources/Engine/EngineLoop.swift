@@ -35,6 +35,7 @@ final class EngineLoop: @unchecked Sendable {
         model: any ForwardModel, pages: KVPages, scheduler: Scheduler, mailbox: EngineMailbox,
         configuration: EngineConfiguration, stats: EngineStats, hamburger: HamburgerRuntime? = nil
     ) {
+        precondition(hamburger.map { $0.base === model } ?? true, "the HAMburger adapter must run over the engine's own model")
         self.model = model
         self.hamburger = hamburger
         builder = BatchBuilder(
@@ -137,7 +138,7 @@ final class EngineLoop: @unchecked Sendable {
         }
         var sampledTokens: [String: [Int32]] = [:]
         var sampledLogprobs: [String: [TokenLogprob]] = [:]
-        var macroRows: [MacroRow] = []
+        var macroRows: [(id: String, row: MacroStepRow)] = []
         output.logits.withUnsafeBufferPointer { logits in
             for (row, chunk) in outputChunks.enumerated() {
                 let id = chunk.sequenceId
@@ -147,16 +148,14 @@ final class EngineLoop: @unchecked Sendable {
                 samplers[id] = sampler
                 sampledTokens[id] = [sampled.tokenId]
                 if let logprob = sampled.logprob { sampledLogprobs[id] = [logprob] }
-                if case let .hamburger(confidence) = sequence.request.decoding, hamburger != nil {
-                    macroRows.append(MacroRow(
-                        id: id, outputRow: row, threshold: Self.threshold(confidence),
-                        remaining: sequence.request.maxTokens - sequence.outputTokenIds.count, stopTokenIds: sequence.stopTokenIds))
+                if case let .hamburger(confidence, minProbability) = sequence.request.decoding, hamburger != nil {
+                    macroRows.append((id, MacroStepRow(
+                        outputRow: row, firstToken: sampled.tokenId, confidence: confidence, minProbability: minProbability,
+                        remaining: sequence.request.maxTokens - sequence.outputTokenIds.count, stopTokenIds: sequence.stopTokenIds)))
                 }
             }
         }
-        if !macroRows.isEmpty {
-            runMicroSteps(macroRows, output: output, tokens: &sampledTokens, logprobs: &sampledLogprobs)
-        }
+        runMicroSteps(macroRows, output: output, tokens: &sampledTokens, logprobs: &sampledLogprobs)
         let macroIds = Set(macroRows.map(\.id))
 
         var generated = 0

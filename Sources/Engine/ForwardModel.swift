@@ -1,3 +1,4 @@
+import Hamburger
 import KVCache
 import Llama
 
@@ -6,10 +7,9 @@ import Llama
 ///
 /// A protocol so that the engine's scheduling, batching and sampling can be tested with a small
 /// deterministic double, and so that the real `LlamaModel` plugs in through a one-line extension.
-/// Only the engine thread calls `forward`; implementations need not be thread-safe.
-public protocol ForwardModel: AnyObject {
-    /// Logit columns per output row.
-    var vocabSize: Int { get }
+/// Only the engine thread calls `forward`; implementations need not be thread-safe. It refines
+/// `HamburgerBase`, so a HAMburger adapter binds to this very model (embeddings, LM head, threads).
+public protocol ForwardModel: HamburgerBase {
     /// Layers that keep K and V pages.
     var kvLayerCount: Int { get }
     /// Elements in one KV entry of one layer (`kvHeadCount * headDim`).

@@ -22,13 +22,19 @@ public final class InferenceEngine: Sendable {
     public let hamburgerMaxSteps: Int?
     /// The adapter's default confidence, nil without an adapter.
     public let hamburgerDefaultConfidence: Double?
+    /// The adapter's default micro-token probability floor (0: off), nil without an adapter.
+    public let hamburgerDefaultMinProbability: Double?
     private let mailbox: EngineMailbox
 
     /// Takes the model over (nothing else may use it afterwards), allocates the KV pages and starts the
-    /// engine thread. With `hamburger` (an adapter bound to the same base model) requests may ask for
-    /// `.hamburger` decoding; without it they are refused.
+    /// engine thread. With `adapter` (a HAMburger adapter for this base model, bound to it here)
+    /// requests may ask for `.hamburger` decoding; without it they are refused.
     public init(model: sending some ForwardModel, configuration: EngineConfiguration = EngineConfiguration(),
-                hamburger: HamburgerRuntime? = nil) throws(EngineError) {
+                adapter: HamburgerAdapter? = nil) throws(EngineError) {
+        let hamburger: HamburgerRuntime?
+        do { hamburger = try adapter.map { adapter throws(HamburgerError) in try HamburgerRuntime(base: model, adapter: adapter) } } catch {
+            throw .invalidConfiguration(error.description)
+        }
         let layout: KVCacheLayout
         do {
             layout = try configuration.kvCapacity.layout(
@@ -49,7 +55,8 @@ public final class InferenceEngine: Sendable {
         vocabSize = model.vocabSize
         endOfSequenceTokenIds = model.endOfSequenceTokenIds
         hamburgerMaxSteps = hamburger?.maxSteps
-        hamburgerDefaultConfidence = hamburger?.adapter.defaultConfidence
+        hamburgerDefaultConfidence = adapter?.defaultConfidence
+        hamburgerDefaultMinProbability = adapter?.defaultMinProbability
         let stats = EngineStats(kvBlocksTotal: layout.blockCount, kvBlockSize: layout.blockSize)
         mailbox = EngineMailbox(stats: stats)
         let loop = EngineLoop(
@@ -68,12 +75,15 @@ public final class InferenceEngine: Sendable {
 
     /// Checks a request against the engine's limits without submitting it.
     public func validate(_ request: GenerationRequest) throws(EngineError) {
-        if case let .hamburger(confidence) = request.decoding {
+        if case let .hamburger(confidence, minProbability) = request.decoding {
             guard hamburgerMaxSteps != nil else {
                 throw .decodingModeUnavailable(requestId: request.id, mode: request.decoding.name)
             }
             guard confidence.isFinite, confidence > 0, confidence <= 1 else {
                 throw .invalidSamplingParameter(name: "hamburger_confidence", value: "\(confidence)", allowed: "in (0, 1]")
+            }
+            guard minProbability.isFinite, minProbability >= 0, minProbability < 1 else {
+                throw .invalidSamplingParameter(name: "hamburger_min_probability", value: "\(minProbability)", allowed: "in [0, 1)")
             }
         }
         try Scheduler.validate(request, configuration: schedulerConfiguration)

@@ -55,6 +55,8 @@ public struct AdapterConfiguration: Decodable, Sendable, Equatable {
     public var embedder: Embedder
     public var lora: LoRA
     public var defaultConfidence: Double
+    /// The default micro-token probability floor (`default_min_probability`; absent in older adapters: 0, off).
+    public var defaultMinProbability: Double?
     public var eosTokenIds: [Int32]?
     public var dtype: String
     public var tensors: [Tensor]

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Llama
 
 /// HAMburger's compositional embedder `C(t_1..t_k)`: one input vector for a group of k tokens.
 /// k = 1 is the plain embedding `E[t]`; k > 1 is `m + W_out · Attn(W_q m; W_k [e_i; P_i], W_v [e_i; P_i])`
@@ -14,6 +15,8 @@ public struct CompositionalEmbedder: Sendable {
     /// `[K][width/2]` position vectors.
     let positions: [Float]
     let wq: [Float], wk: [Float], wv: [Float], wout: [Float]
+    /// The same matrices as products (sharing the arrays' storage).
+    private let query: LinearWeight, key: LinearWeight, value: LinearWeight, output: LinearWeight
 
     public init(width: Int, headCount: Int, headDim: Int, maxSteps: Int, positions: [Float],
                 wq: [Float], wk: [Float], wv: [Float], wout: [Float]) {
@@ -26,6 +29,10 @@ public struct CompositionalEmbedder: Sendable {
         self.wk = wk
         self.wv = wv
         self.wout = wout
+        query = .float(wq, outputWidth: width, inputWidth: width)
+        key = .float(wk, outputWidth: width, inputWidth: width + width / 2)
+        value = .float(wv, outputWidth: width, inputWidth: width + width / 2)
+        output = .float(wout, outputWidth: width, inputWidth: width)
     }
 
     /// One `[width]` vector per group (each of 1 ... K tokens); `embed(token, into)` writes `E[token]`.
@@ -59,12 +66,9 @@ public struct CompositionalEmbedder: Sendable {
             let scale = Float(group.count)
             for c in 0..<d { means[j * d + c] /= scale }
         }
-        var queries = [Float](repeating: 0, count: n * d)
-        var keys = [Float](repeating: 0, count: tokenCount * d)
-        var values = [Float](repeating: 0, count: tokenCount * d)
-        Dense.apply(&queries, means, wq, rows: n, inputWidth: d, outputWidth: d, pool: pool)
-        Dense.apply(&keys, keyInputs, wk, rows: tokenCount, inputWidth: keyWidth, outputWidth: d, pool: pool)
-        Dense.apply(&values, keyInputs, wv, rows: tokenCount, inputWidth: keyWidth, outputWidth: d, pool: pool)
+        let queries = query.apply(means, rows: n, pool: pool)
+        let keys = key.apply(keyInputs, rows: tokenCount, pool: pool)
+        let values = value.apply(keyInputs, rows: tokenCount, pool: pool)
 
         // One query per group and head over the group's keys.
         var attended = [Float](repeating: 0, count: n * d)
@@ -88,8 +92,7 @@ public struct CompositionalEmbedder: Sendable {
             }
             row += k
         }
-        var projected = [Float](repeating: 0, count: n * d)
-        Dense.apply(&projected, attended, wout, rows: n, inputWidth: d, outputWidth: d, pool: pool)
+        let projected = output.apply(attended, rows: n, pool: pool)
         for (j, g) in merged.enumerated() {
             results[g] = (0..<d).map { means[j * d + $0] + projected[j * d + $0] }
         }

@@ -23,6 +23,8 @@ public final class HamburgerAdapter: Sendable {
     public var featureCount: Int { configuration.featureLayers.count + 1 }
     /// The confidence a request gets when it names none.
     public var defaultConfidence: Double { configuration.defaultConfidence }
+    /// The micro-token probability floor a request gets when it names none (0: off).
+    public var defaultMinProbability: Double { configuration.defaultMinProbability ?? 0 }
 
     /// Loads the adapter whose JSON is at `path` (the safetensors file named in it sits beside it) for
     /// the base model file at `baseModelPath` with `hyperparameters`. Refuses an unknown format version,
@@ -57,24 +59,26 @@ public final class HamburgerAdapter: Sendable {
             wk: try file.floats("embedder.w_k", shape: [d, d + d / 2]),
             wv: try file.floats("embedder.w_v", shape: [d, d + d / 2]),
             wout: try file.floats("embedder.w_out", shape: [d, d]))
-        var layers: [MicroDecoder.Layer] = []
+        var layers: [LlamaLayerWeights] = []
         for i in 0..<config.microLayers {
             let p = "micro.blk.\(i)."
-            layers.append(MicroDecoder.Layer(
+            func matrix(_ name: String, out: Int, in inner: Int) throws(HamburgerError) -> LinearWeight {
+                .float(try file.floats(p + name, shape: [out, inner]), outputWidth: out, inputWidth: inner)
+            }
+            layers.append(LlamaLayerWeights(
                 attentionNorm: try file.floats(p + "attn_norm.weight", shape: [d]),
-                query: try file.floats(p + "attn_q.weight", shape: [qW, d]),
-                key: try file.floats(p + "attn_k.weight", shape: [kvW, d]),
-                value: try file.floats(p + "attn_v.weight", shape: [kvW, d]),
-                output: try file.floats(p + "attn_output.weight", shape: [d, qW]),
+                query: try matrix("attn_q.weight", out: qW, in: d),
+                key: try matrix("attn_k.weight", out: kvW, in: d),
+                value: try matrix("attn_v.weight", out: kvW, in: d),
+                output: try matrix("attn_output.weight", out: d, in: qW),
                 ffnNorm: try file.floats(p + "ffn_norm.weight", shape: [d]),
-                gate: try file.floats(p + "ffn_gate.weight", shape: [ff, d]),
-                up: try file.floats(p + "ffn_up.weight", shape: [ff, d]),
-                down: try file.floats(p + "ffn_down.weight", shape: [d, ff])))
+                gate: try matrix("ffn_gate.weight", out: ff, in: d),
+                up: try matrix("ffn_up.weight", out: ff, in: d),
+                down: try matrix("ffn_down.weight", out: d, in: ff)))
         }
         microDecoder = MicroDecoder(
-            layers: layers, outputNorm: try file.floats("micro.output_norm.weight", shape: [d]), hiddenSize: d,
-            headCount: hp.headCount, kvHeadCount: hp.kvHeadCount, headDim: hp.headDim, intermediateSize: ff,
-            rmsEpsilon: hp.rmsEpsilon, ropeTheta: hp.ropeTheta)
+            layers: layers, outputNorm: try file.floats("micro.output_norm.weight", shape: [d]), shape: DecoderLayerShape(hp),
+            ropeTheta: hp.ropeTheta)
         stopHead = StopHead(
             width: d,
             fc1: try file.floats("stop.fc1.weight", shape: [d, d]), b1: try file.floats("stop.fc1.bias", shape: [d]),
@@ -137,6 +141,9 @@ public final class HamburgerAdapter: Sendable {
             throw bad("LoRA rank \(c.lora.rank) or layers \(c.lora.layers) out of range")
         }
         guard c.defaultConfidence > 0, c.defaultConfidence <= 1 else { throw bad("default_confidence \(c.defaultConfidence) is not in (0, 1]") }
+        if let floor = c.defaultMinProbability, !(floor >= 0 && floor < 1) {
+            throw bad("default_min_probability \(floor) is not in [0, 1)")
+        }
     }
 
     /// The JSON's tensor list and the file's tensors name the same tensors with the same shapes.

@@ -1,11 +1,14 @@
 import Foundation
 import Kernels
+import Llama
 
 /// The stop head `sigmoid(fc3 · silu(fc2 · silu(fc1 · h + b1) + b2) + b3)`: the probability that the
 /// macro step ends after the token read from hidden state `h`. Batched: one GEMM per layer over rows.
 public struct StopHead: Sendable {
     public let width: Int
     let fc1: [Float], b1: [Float], fc2: [Float], b2: [Float], fc3: [Float], b3: Float
+    /// The same matrices as products (sharing the arrays' storage).
+    private let layer1: LinearWeight, layer2: LinearWeight, layer3: LinearWeight
 
     public init(width: Int, fc1: [Float], b1: [Float], fc2: [Float], b2: [Float], fc3: [Float], b3: Float) {
         self.width = width
@@ -15,20 +18,25 @@ public struct StopHead: Sendable {
         self.b2 = b2
         self.fc3 = fc3
         self.b3 = b3
+        layer1 = .float(fc1, outputWidth: width, inputWidth: width)
+        layer2 = .float(fc2, outputWidth: width, inputWidth: width)
+        layer3 = .float(fc3, outputWidth: 1, inputWidth: width)
     }
 
     /// `[rowCount]` stop probabilities of `hidden` `[rowCount][width]`.
     public func probabilities(_ hidden: [Float], rowCount: Int, pool: ThreadPool? = nil) -> [Float] {
         guard rowCount > 0 else { return [] }
-        let d = width
-        var a = [Float](repeating: 0, count: rowCount * d)
-        var b = [Float](repeating: 0, count: rowCount * d)
-        Dense.apply(&a, hidden, fc1, bias: b1, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
-        Dense.silu(&a)
-        Dense.apply(&b, a, fc2, bias: b2, rows: rowCount, inputWidth: d, outputWidth: d, pool: pool)
-        Dense.silu(&b)
-        var logits = [Float](repeating: 0, count: rowCount)
-        Dense.apply(&logits, b, fc3, bias: [b3], rows: rowCount, inputWidth: d, outputWidth: 1, pool: pool)
-        return logits.map { 1 / (1 + expf(-$0)) }
+        func siluWithBias(_ x: inout [Float], _ bias: [Float]) {
+            let n = bias.count
+            for i in 0..<x.count {
+                let v = x[i] + bias[i % n]
+                x[i] = v / (1 + expf(-v))
+            }
+        }
+        var a = layer1.apply(hidden, rows: rowCount, pool: pool)
+        siluWithBias(&a, b1)
+        var b = layer2.apply(a, rows: rowCount, pool: pool)
+        siluWithBias(&b, b2)
+        return layer3.apply(b, rows: rowCount, pool: pool).map { 1 / (1 + expf(-($0 + b3))) }
     }
 }

@@ -24,6 +24,24 @@ public struct LinearWeight: @unchecked Sendable {
         self.storage = storage
     }
 
+    /// A Float matrix `[outputWidth][inputWidth]` (row-major), e.g. a HAMburger adapter's weights.
+    public static func float(_ values: [Float], outputWidth: Int, inputWidth: Int) -> LinearWeight {
+        precondition(values.count == outputWidth * inputWidth, "a [\(outputWidth)][\(inputWidth)] matrix needs \(outputWidth * inputWidth) values")
+        return LinearWeight(outputWidth: outputWidth, inputWidth: inputWidth, storage: .float(values))
+    }
+
+    /// `[rows][outputWidth]` = `input · Wᵀ` for the `rows` rows of `input` (`[rows][inputWidth]`).
+    public func apply(_ input: [Float], rows: Int, pool: ThreadPool?) -> [Float] {
+        guard rows > 0 else { return [] }
+        precondition(input.count >= rows * inputWidth, "linear input holds \(input.count) values, not \(rows) rows of \(inputWidth)")
+        var output = [Float](repeating: 0, count: rows * outputWidth)
+        input.withUnsafeBufferPointer { i in
+            let shared = LinearInput(values: i.baseAddress!, rows: rows, width: inputWidth)
+            output.withUnsafeMutableBufferPointer { apply(to: shared, output: $0.baseAddress!, pool: pool) }
+        }
+        return output
+    }
+
     /// Loads tensor `info` of `file` in `precision`.
     static func load(_ info: GGUFTensorInfo, from file: GGUFFile, precision: WeightPrecision) throws -> LinearWeight {
         let out = info.rowCount, inner = info.rowLength
@@ -60,7 +78,7 @@ public struct LinearWeight: @unchecked Sendable {
             case let .float(values):
                 values.withUnsafeBufferPointer { w in
                     matmulTransposed(output: output, input: input.values, weights: w.baseAddress!,
-                                     rowCount: input.rows, inputWidth: inputWidth, outputWidth: outputWidth)
+                                     rowCount: input.rows, inputWidth: inputWidth, outputWidth: outputWidth, pool: pool)
                 }
             case let .quantized(matrix):
                 try quantizedFloatMatmul(output: out, input: UnsafeBufferPointer(start: input.values, count: input.rows * input.width),

@@ -1,19 +1,6 @@
 import GGUF
 import Kernels
 
-/// The weights of one decoder layer.
-public struct LlamaLayerWeights: Sendable {
-    public let attentionNorm: [Float]
-    public let query: LinearWeight
-    public let key: LinearWeight
-    public let value: LinearWeight
-    public let output: LinearWeight
-    public let ffnNorm: [Float]
-    public let gate: LinearWeight
-    public let up: LinearWeight
-    public let down: LinearWeight
-}
-
 /// Every weight of the model, immutable after load and kept apart from run state (KV pages, scratch).
 /// Q and K rows are in the GGUF layout (adjacent-pair RoPE). In `native` precision the quantized
 /// matrices point into the memory-mapped file, which this value keeps open.

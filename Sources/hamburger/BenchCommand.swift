@@ -37,6 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "HAMburger confidence in (0, 1] (default: the adapter's).")
     var confidence: Double?
 
+    @Option(help: "HAMburger micro-token probability floor in [0, 1) (default: the adapter's).")
+    var minProbability: Double?
+
     @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
 
@@ -59,8 +62,9 @@ struct BenchCommand: ParsableCommand {
             default: throw ValidationError("--decoding must be 'autoregressive', 'hamburger' or 'both'")
             }
             if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
+            if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
             try EngineBench(modelOptions: modelOptions, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json,
-                            modes: modes, adapterPath: adapter, confidence: confidence).run()
+                            modes: modes, adapterPath: adapter, confidence: confidence, minProbability: minProbability).run()
             return
         }
         let model = try modelOptions.loadModel()

@@ -10,6 +10,7 @@ extension ConfigKey {
         .init(name: "adapter", kind: .string, help: "HAMburger adapter JSON (its safetensors file sits beside it).") { $0.adapter = $1.string ?? $0.adapter },
         .init(name: "decoding", kind: .string, help: "Default decoding mode: autoregressive or hamburger.") { $0.decoding = $1.string ?? $0.decoding },
         .init(name: "hamburger_confidence", kind: .optionalDouble, help: "Default HAMburger confidence in (0, 1]; null = the adapter's default.") { $0.hamburgerConfidence = $1.double },
+        .init(name: "hamburger_min_probability", kind: .optionalDouble, help: "Default HAMburger micro-token probability floor in [0, 1) (a micro token the micro decoder gives less is dropped and its group ends); 0 = off, null = the adapter's default.") { $0.hamburgerMinProbability = $1.double },
         .init(name: "api_keys", kind: .stringList, help: "Accepted API keys (Authorization: Bearer KEY); empty = no authentication.") { $0.apiKeys = $1.list },
         .init(name: "cors_origins", kind: .stringList, help: "Origins allowed by CORS ('*' for any); empty = no CORS headers.") { $0.corsOrigins = $1.list },
         .init(name: "tls_cert", kind: .optionalString, help: "PEM certificate; with tls_key, serve HTTPS.") { $0.tlsCert = $1.string },

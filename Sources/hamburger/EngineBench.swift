@@ -22,6 +22,7 @@ struct EngineBench {
     var modes: [String] = ["autoregressive"]
     var adapterPath: String = CommandSupport.defaultAdapterPath
     var confidence: Double?
+    var minProbability: Double?
 
     /// The fixed KV budget (entries) for the "sequences that fit" column.
     static let kvBudget = 2048
@@ -65,7 +66,9 @@ struct EngineBench {
         let prompts = try self.prompts(chat: usesHamburger)
         if !json {
             let meanPrompt = Double(prompts.reduce(0) { $0 + $1.count }) / Double(max(prompts.count, 1))
-            let confidenceText = hamburger.map { "  confidence: \(confidence ?? $0.adapter.defaultConfidence)" } ?? ""
+            let confidenceText = hamburger.map {
+                "  confidence: \(confidence ?? $0.defaultConfidence), min probability: \(minProbability ?? $0.defaultMinProbability)"
+            } ?? ""
             print("model: \(modelOptions.model) (\(modelOptions.weights) weights, \(modelOptions.kvCacheDtype) KV)  prompts: \(usesHamburger ? "\(prompts.count) chat prompts" : "random"), mean \(String(format: "%.1f", meanPrompt)) tokens  max tokens: \(maxTokens)\(confidenceText)")
             print("concurrency  mode            tok/s     step ms (all / decode)  tok/step  KV/token  seqs in \(Self.kvBudget)  preemptions")
         }
@@ -123,16 +126,17 @@ struct EngineBench {
         }
     }
 
-    private func runLevel(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerRuntime?, prompts: [[Int32]]) throws -> LevelResult {
+    private func runLevel(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerAdapter?, prompts: [[Int32]]) throws -> LevelResult {
         let reports = Mutex<[IterationReport]>([])
         var config = EngineConfiguration()
         config.maxSequenceCount = max(level, 1)
         config.kvElementType = modelOptions.kvCacheDtype
         config.iterationObserver = { report in reports.withLock { $0.append(report) } }
-        let engine = try InferenceEngine(model: model, configuration: config, hamburger: mode == "hamburger" ? hamburger : nil)
+        let engine = try InferenceEngine(model: model, configuration: config, adapter: mode == "hamburger" ? hamburger : nil)
         defer { engine.shutdown() }
         let decoding: DecodingMode = mode == "hamburger"
-            ? .hamburger(confidence: Float(confidence ?? hamburger?.adapter.defaultConfidence ?? 0.9)) : .autoregressive
+            ? hamburger.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
+            : .autoregressive
         let requests = (0..<level).map { i in
             GenerationRequest(id: "bench-\(level)-\(i)", promptTokenIds: prompts[i % prompts.count], sampling: .greedy,
                               maxTokens: maxTokens, ignoresEndOfSequence: true, decoding: decoding)

@@ -47,6 +47,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "HAMburger confidence in (0, 1]: a macro step ends once 1 - stop < confidence (default: the adapter's).")
     var confidence: Double?
 
+    @Option(help: "HAMburger micro-token probability floor in [0, 1): a micro token the micro decoder gives less is dropped and its group ends (default: the adapter's).")
+    var minProbability: Double?
+
     @Option(help: "Sequences run at once with --prompts-file (max_num_seqs).")
     var concurrency: Int = 16
 
@@ -61,6 +64,7 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("--decoding must be 'autoregressive' or 'hamburger'")
         }
         if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
+        if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -79,11 +83,11 @@ struct GenerateCommand: ParsableCommand {
         let engine: InferenceEngine
         let hamburger = decoding == "hamburger"
             ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapter) : nil
-        do { engine = try InferenceEngine(model: model, configuration: config, hamburger: hamburger) } catch { throw CLIError("\(error)") }
+        do { engine = try InferenceEngine(model: model, configuration: config, adapter: hamburger) } catch { throw CLIError("\(error)") }
         defer { engine.shutdown() }
 
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
-        let mode: DecodingMode = hamburger.map { .hamburger(confidence: Float(confidence ?? $0.adapter.defaultConfidence)) } ?? .autoregressive
+        let mode: DecodingMode = hamburger.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
         let requests = inputs.enumerated().map { index, input in
             let text = input.chat ? template.render([ChatMessage(role: "user", content: input.text)], addGenerationPrompt: true) : input.text
             return GenerationRequest(id: "p\(index)", promptTokenIds: tokenizer.encode(text).map(Int32.init),

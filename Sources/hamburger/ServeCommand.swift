@@ -94,22 +94,23 @@ final class ServerRuntime: @unchecked Sendable {
             logger.warning("decoding: hamburger is configured but the adapter \(settings.adapter) does not exist; serving autoregressive by default, and HAMburger requests are refused")
             return .autoregressive
         }
-        let adapterDefault = (try? AdapterConfiguration.decode(data, path: settings.adapter))?.defaultConfidence
-        return .hamburger(confidence: Float(settings.hamburgerConfidence ?? adapterDefault ?? 0.9))
+        let adapter = try? AdapterConfiguration.decode(data, path: settings.adapter)
+        return .hamburger(confidence: Float(settings.hamburgerConfidence ?? adapter?.defaultConfidence ?? 0.9),
+                          minProbability: Float(settings.hamburgerMinProbability ?? adapter?.defaultMinProbability ?? 0))
     }
 
     /// The HAMburger adapter for `model` when its file exists. A missing file leaves the server
     /// autoregressive (HAMburger requests get a 400); a damaged one stops start-up when HAMburger is
     /// the configured default, and is otherwise logged and left out.
-    func loadHamburger(model: LlamaModel) throws -> HamburgerRuntime? {
+    func loadHamburger(model: LlamaModel) throws -> HamburgerAdapter? {
         guard FileManager.default.fileExists(atPath: settings.adapter) else {
             logger.warning("HAMburger adapter \(settings.adapter) not found: serving autoregressive only; requests with decoding: hamburger get 400")
             return nil
         }
         do {
-            let runtime = try HamburgerRuntime(model: model, adapterPath: settings.adapter, baseModelPath: settings.model)
-            logger.info("HAMburger adapter \(settings.adapter): K = \(runtime.maxSteps), features \(runtime.featureLayers) + final, default confidence \(runtime.adapter.defaultConfidence)")
-            return runtime
+            let adapter = try HamburgerAdapter(path: settings.adapter, baseModelPath: settings.model, hyperparameters: model.hyperparameters)
+            logger.info("HAMburger adapter \(settings.adapter): K = \(adapter.maxSteps), features \(adapter.featureLayers) + final, default confidence \(adapter.defaultConfidence), min probability \(adapter.defaultMinProbability)")
+            return adapter
         } catch {
             if settings.decoding == "hamburger" { throw CLIError("cannot load the HAMburger adapter: \(error)") }
             logger.error("cannot load the HAMburger adapter, serving autoregressive only: \(error)")
@@ -123,7 +124,6 @@ final class ServerRuntime: @unchecked Sendable {
         let scheme = settings.tlsCert == nil ? "http" : "https"
         logger.info("listening on \(scheme)://\(http.localAddress.map { "\($0)" } ?? "\(settings.host):\(settings.port)")")
         installSignalHandlers()
-        setBLASThreadCount(settings.threads)
 
         let started = DispatchTime.now()
         let model = try CommandSupport.loadModel(settings.model, precision: WeightPrecision(rawValue: settings.weights) ?? .native, threads: settings.threads)
@@ -138,10 +138,10 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.kvElementType = settings.kvCacheDtype
         let metrics = handler.metrics
         engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
-        let hamburger = try loadHamburger(model: model)
+        let adapter = try loadHamburger(model: model)
         let engine: InferenceEngine
         do {
-            engine = try InferenceEngine(model: model, configuration: engineConfig, hamburger: hamburger)
+            engine = try InferenceEngine(model: model, configuration: engineConfig, adapter: adapter)
         } catch {
             throw CLIError("cannot start the engine: \(error)")
         }

@@ -16,6 +16,8 @@ struct ServeOverrides: ParsableArguments {
     var decoding: String?
     @Option(name: .customLong("hamburger-confidence"), help: ArgumentHelp(ConfigKey.named["hamburger_confidence"]!.help, valueName: "value"))
     var hamburgerConfidence: String?
+    @Option(name: .customLong("hamburger-min-probability"), help: ArgumentHelp(ConfigKey.named["hamburger_min_probability"]!.help, valueName: "value"))
+    var hamburgerMinProbability: String?
     @Option(name: .customLong("api-keys"), help: ArgumentHelp(ConfigKey.named["api_keys"]!.help, valueName: "value"))
     var apiKeys: String?
     @Option(name: .customLong("cors-origins"), help: ArgumentHelp(ConfigKey.named["cors_origins"]!.help, valueName: "value"))
@@ -67,6 +69,7 @@ struct ServeOverrides: ParsableArguments {
             ("adapter", adapter),
             ("decoding", decoding),
             ("hamburger_confidence", hamburgerConfidence),
+            ("hamburger_min_probability", hamburgerMinProbability),
             ("api_keys", apiKeys),
             ("cors_origins", corsOrigins),
             ("tls_cert", tlsCert),

@@ -15,6 +15,7 @@ struct ServerConfiguration: Sendable {
     var adapter = "models/hamburger-smollm2-135m.json"
     var decoding = "autoregressive"
     var hamburgerConfidence: Double?
+    var hamburgerMinProbability: Double?
     var apiKeys: [String] = []
     var corsOrigins: [String] = []
     var tlsCert: String?
@@ -78,6 +79,7 @@ struct ServerConfiguration: Sendable {
         try check((0...65535).contains(port), "port", "must be 0...65535")
         try check(["autoregressive", "hamburger"].contains(decoding), "decoding", "must be 'autoregressive' or 'hamburger'")
         if let c = hamburgerConfidence { try check(c > 0 && c <= 1, "hamburger_confidence", "must be in (0, 1]") }
+        if let p = hamburgerMinProbability { try check(p >= 0 && p < 1, "hamburger_min_probability", "must be in [0, 1)") }
         try check((tlsCert == nil) == (tlsKey == nil), "tls_cert", "tls_cert and tls_key must be set together")
         try check(maxBodyBytes > 0, "max_body_bytes", "must be positive")
         try check(maxHeaderBytes >= 1024, "max_header_bytes", "must be at least 1024")

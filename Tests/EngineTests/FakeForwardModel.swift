@@ -1,5 +1,7 @@
 import Foundation
+import Hamburger
 import KVCache
+import Kernels
 import Llama
 @testable import Engine
 
@@ -17,6 +19,15 @@ final class FakeForwardModel: ForwardModel {
     let endOfSequenceTokenIds: [Int32]
     /// Records what the engine did, for assertions (thread-safe; the engine thread writes it).
     let recorder: ForwardRecorder?
+    /// `HamburgerBase`'s members: the fake has no embeddings or LM head (the engine tests run no adapter).
+    let hiddenSize = 4
+    let pool = try! ThreadPool(threadCount: 1)
+    func embed(token: Int32, into output: UnsafeMutablePointer<Float>) {
+        output.update(repeating: Float(token), count: hiddenSize)
+    }
+    func lmHead(_ normed: [Float], rowCount: Int) -> [Float] {
+        [Float](repeating: 0, count: rowCount * vocabSize)
+    }
 
     init(vocabSize: Int = 64, contextLength: Int = 512, endOfSequenceTokenIds: [Int32] = [63], recorder: ForwardRecorder? = nil) {
         self.vocabSize = vocabSize

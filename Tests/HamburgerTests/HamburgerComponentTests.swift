@@ -1,4 +1,6 @@
 import Foundation
+import Kernels
+import Llama
 import Testing
 @testable import Hamburger
 
@@ -77,26 +79,31 @@ struct HamburgerComponentTests {
 
     /// Two micro layers of width 4 (2 heads of 2, 1 KV head), F = 2, K = 3.
     static func decoder() -> MicroDecoder {
-        let layers = (0..<2).map { l in
-            MicroDecoder.Layer(attentionNorm: Array(repeating: 1, count: 4), query: values(16, seed: 20 + l), key: values(8, seed: 30 + l),
-                               value: values(8, seed: 40 + l), output: values(16, seed: 50 + l), ffnNorm: Array(repeating: 1, count: 4),
-                               gate: values(24, seed: 60 + l), up: values(24, seed: 70 + l), down: values(24, seed: 80 + l))
+        func matrix(_ out: Int, _ inner: Int, seed: Int) -> LinearWeight {
+            .float(values(out * inner, seed: seed), outputWidth: out, inputWidth: inner)
         }
-        return MicroDecoder(layers: layers, outputNorm: Array(repeating: 1, count: 4), hiddenSize: 4, headCount: 2, kvHeadCount: 1,
-                            headDim: 2, intermediateSize: 6, rmsEpsilon: 1e-5, ropeTheta: 10000)
+        let layers = (0..<2).map { l in
+            LlamaLayerWeights(attentionNorm: Array(repeating: 1, count: 4), query: matrix(4, 4, seed: 20 + l), key: matrix(2, 4, seed: 30 + l),
+                              value: matrix(2, 4, seed: 40 + l), output: matrix(4, 4, seed: 50 + l), ffnNorm: Array(repeating: 1, count: 4),
+                              gate: matrix(6, 4, seed: 60 + l), up: matrix(6, 4, seed: 70 + l), down: matrix(4, 6, seed: 80 + l))
+        }
+        let shape = DecoderLayerShape(hiddenSize: 4, headCount: 2, kvHeadCount: 1, headDim: 2, intermediateSize: 6, rmsEpsilon: 1e-5)
+        return MicroDecoder(layers: layers, outputNorm: Array(repeating: 1, count: 4), shape: shape, ropeTheta: 10000)
     }
 
-    @Test func microStepsDoNotDependOnTheirBatch() {
+    @Test func microStepsDoNotDependOnTheirBatch() throws {
         let decoder = Self.decoder()
         let prefix = Self.values(3 * 2 * 4, seed: 90)
         let tokens = (0..<3).map { s in (0..<2).map { Self.values(4, seed: 200 + 10 * s + $0) } }
         // All three sequences together, the second closing after its first step.
-        let together = MicroStepBatch(decoder: decoder, prefix: prefix, featureCount: 2, sequenceCount: 3, maxSteps: 3)
+        let pool = try ThreadPool(threadCount: 2)
+        let together = MicroStepBatch(decoder: decoder, prefix: prefix, featureCount: 2, sequenceCount: 3, maxSteps: 3, pool: pool)
         let first = together.step(sequences: [0, 1, 2], embeddings: tokens.flatMap { $0[0] })
         let second = together.step(sequences: [0, 2], embeddings: tokens[0][1] + tokens[2][1])
         #expect(together.entryCounts == [4, 3, 4])
         for s in 0..<3 {
-            let alone = MicroStepBatch(decoder: decoder, prefix: Array(prefix[s * 8 ..< (s + 1) * 8]), featureCount: 2, sequenceCount: 1, maxSteps: 3)
+            let alone = MicroStepBatch(decoder: decoder, prefix: Array(prefix[s * 8 ..< (s + 1) * 8]), featureCount: 2, sequenceCount: 1,
+                                       maxSteps: 3, pool: pool)
             let a1 = alone.step(sequences: [0], embeddings: tokens[s][0])
             #expect(zip(a1, first[s * 4 ..< (s + 1) * 4]).allSatisfy { abs($0 - $1) < 1e-5 }, "sequence \(s), step 1")
             if s != 1 {

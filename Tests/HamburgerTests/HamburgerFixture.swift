@@ -47,33 +47,33 @@ enum HamburgerTestbed {
         return TestPaths.repoRoot.appendingPathComponent("models").appendingPathComponent(fixture.adapter_json).path
     }
 
-    nonisolated(unsafe) private static var runtimes: [String: HamburgerRuntime] = [:]
+    nonisolated(unsafe) private static var adapters: [String: HamburgerAdapter] = [:]
     private static let lock = NSLock()
 
     /// The adapter at `path` bound to the shared model (loaded once per path).
-    static func runtime(adapterPath path: String) throws -> HamburgerRuntime {
+    static func adapter(path: String) throws -> HamburgerAdapter {
         lock.lock()
         defer { lock.unlock() }
-        if let runtime = runtimes[path] { return runtime }
+        if let adapter = adapters[path] { return adapter }
         guard let model else { throw HamburgerError.unreadableFile(path: TestPaths.modelPath, reason: "the model did not load; run 'make setup'") }
-        let runtime = try HamburgerRuntime(model: model, adapterPath: path, baseModelPath: TestPaths.modelPath)
-        runtimes[path] = runtime
-        return runtime
+        let adapter = try HamburgerAdapter(path: path, baseModelPath: TestPaths.modelPath, hyperparameters: model.hyperparameters)
+        adapters[path] = adapter
+        return adapter
     }
 
-    static func engine(_ runtime: HamburgerRuntime?, kvBlocks: Int = 256, blockSize: Int = 16, maxBatchedTokens: Int = 512,
+    static func engine(_ adapter: HamburgerAdapter?, kvBlocks: Int = 256, blockSize: Int = 16, maxBatchedTokens: Int = 512,
                        observer: (@Sendable (IterationReport) -> Void)? = nil) throws -> InferenceEngine {
         guard let model else { throw EngineError.invalidConfiguration("no model at \(TestPaths.modelPath); run 'make setup'") }
         var configuration = EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: blockSize, kvCapacity: .blocks(kvBlocks))
         configuration.iterationObserver = observer
-        return try InferenceEngine(model: model, configuration: configuration, hamburger: runtime)
+        return try InferenceEngine(model: model, configuration: configuration, adapter: adapter)
     }
 
     /// The trained adapter and its fixture when committed, else the untrained one (when written).
-    static func anyAdapter() throws -> (HamburgerFixture, HamburgerRuntime) {
+    static func anyAdapter() throws -> (HamburgerFixture, HamburgerAdapter) {
         for name in [trainedFixtureName, untrainedFixtureName] {
             if let fixture = fixture(name), let path = adapterPath(forFixture: name), FileManager.default.fileExists(atPath: path) {
-                return (fixture, try runtime(adapterPath: path))
+                return (fixture, try adapter(path: path))
             }
         }
         throw HamburgerError.unreadableFile(path: "models/hamburger-smollm2-135m.json", reason: "no HAMburger adapter with a parity fixture is present")

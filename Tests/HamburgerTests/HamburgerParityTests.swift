@@ -13,7 +13,7 @@ import TestSupport
     // adapter is not committed), so CI would skip it.
     static let fixtures = [HamburgerTestbed.trainedFixtureName]
 
-    func load(_ name: String) throws -> (HamburgerFixture, HamburgerRuntime)? {
+    func load(_ name: String) throws -> (HamburgerFixture, HamburgerAdapter)? {
         guard let fixture = HamburgerTestbed.fixture(name), let path = HamburgerTestbed.adapterPath(forFixture: name),
               FileManager.default.fileExists(atPath: path) else {
             // The untrained adapter is not committed (28 MB); the trained one is, with its fixture.
@@ -21,7 +21,7 @@ import TestSupport
             try #require(name == HamburgerTestbed.untrainedFixtureName || !fixtureExists, "the adapter of fixture \(name) is missing")
             return nil
         }
-        return (fixture, try HamburgerTestbed.runtime(adapterPath: path))
+        return (fixture, try HamburgerTestbed.adapter(path: path))
     }
 
     /// Cases run one at a time (every confidence of the first prompts).
