@@ -68,6 +68,20 @@ void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, siz
 void ck_quantize_rows_avx2(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx512(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 
+/// Arguments of one f16-weight product (Float activations), shared by every path.
+typedef struct {
+    float *y;
+    size_t ldy;
+    const float *x;
+    size_t ldx;
+    const uint16_t *w;
+    int M, N, K;
+} ck_f16wargs;
+
+void ck_f16w_matmul_scalar(const ck_f16wargs *a, int n_begin, int n_end);
+void ck_f16w_matmul_avx2(const ck_f16wargs *a, int n_begin, int n_end);
+void ck_f16w_matmul_avx512(const ck_f16wargs *a, int n_begin, int n_end);
+
 /// Arguments of one bf16 product, shared by every path.
 typedef struct {
     float *y;

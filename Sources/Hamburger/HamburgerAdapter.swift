@@ -63,7 +63,7 @@ public final class HamburgerAdapter: Sendable {
         for i in 0..<config.microLayers {
             let p = "micro.blk.\(i)."
             func matrix(_ name: String, out: Int, in inner: Int) throws(HamburgerError) -> LinearWeight {
-                .float(try file.floats(p + name, shape: [out, inner]), outputWidth: out, inputWidth: inner)
+                try file.linearWeight(p + name, outputWidth: out, inputWidth: inner)
             }
             layers.append(LlamaLayerWeights(
                 attentionNorm: try file.floats(p + "attn_norm.weight", shape: [d]),

@@ -1,4 +1,5 @@
 import Foundation
+import Llama
 
 /// A safetensors file read whole: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data. F32, F16 and BF16 tensors
@@ -108,5 +109,23 @@ public struct SafetensorsFile: @unchecked Sendable {
             }
         }
         return values
+    }
+
+    /// A `[out][in]` matrix as a linear weight: F16 tensors kept as halves (products widen them exactly,
+    /// reading half the bytes of a Float copy), F32 and BF16 as Float.
+    public func linearWeight(_ name: String, outputWidth: Int, inputWidth: Int) throws(HamburgerError) -> LinearWeight {
+        guard let info = tensors[name], info.dtype == "F16" else {
+            return .float(try floats(name, shape: [outputWidth, inputWidth]), outputWidth: outputWidth, inputWidth: inputWidth)
+        }
+        guard info.shape == [outputWidth, inputWidth] else {
+            throw .tensorShape(path: path, name: name, expected: [outputWidth, inputWidth], found: info.shape)
+        }
+        let count = info.elementCount
+        let base = data.startIndex + dataStart + info.begin
+        var bits = [UInt16](repeating: 0, count: count)
+        data[base ..< base + 2 * count].withUnsafeBytes { raw in
+            for i in 0..<count { bits[i] = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+        }
+        return .half(bits, outputWidth: outputWidth, inputWidth: inputWidth)
     }
 }

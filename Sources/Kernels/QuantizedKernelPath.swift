@@ -19,6 +19,8 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
         case quantized
         case bf16
         case kvCache
+        /// Half-precision weights with Float activations (AVX-512 F, or AVX2 with F16C).
+        case halfWeights
     }
 
     /// Whether this path can run on this CPU for kernels of `kernel`.
@@ -67,7 +69,7 @@ extension KernelPath.Kernel {
         switch self {
         case .quantized: return CK_KIND_QUANTIZED
         case .bf16: return CK_KIND_BF16
-        case .kvCache: return CK_KIND_FLOAT
+        case .kvCache, .halfWeights: return CK_KIND_FLOAT
         }
     }
 
@@ -76,6 +78,7 @@ extension KernelPath.Kernel {
         case .quantized: return "int8"
         case .bf16: return "bf16"
         case .kvCache: return "KV cache attention"
+        case .halfWeights: return "f16 weights"
         }
     }
 }

@@ -6,6 +6,8 @@ import Kernels
 public struct LinearWeight: @unchecked Sendable {
     public enum Storage {
         case float([Float])
+        /// IEEE half bit patterns (a HAMburger adapter's F16 tensors), widened exactly as they are read.
+        case half([UInt16])
         /// Blocks in place in the mapped model file (kept alive by `LlamaWeights.file`), multiplied
         /// against Float activations.
         case quantized(QuantizedMatrix)
@@ -28,6 +30,12 @@ public struct LinearWeight: @unchecked Sendable {
     public static func float(_ values: [Float], outputWidth: Int, inputWidth: Int) -> LinearWeight {
         precondition(values.count == outputWidth * inputWidth, "a [\(outputWidth)][\(inputWidth)] matrix needs \(outputWidth * inputWidth) values")
         return LinearWeight(outputWidth: outputWidth, inputWidth: inputWidth, storage: .float(values))
+    }
+
+    /// A half-precision matrix `[outputWidth][inputWidth]` (IEEE half bit patterns, row-major).
+    public static func half(_ bits: [UInt16], outputWidth: Int, inputWidth: Int) -> LinearWeight {
+        precondition(bits.count == outputWidth * inputWidth, "a [\(outputWidth)][\(inputWidth)] matrix needs \(outputWidth * inputWidth) values")
+        return LinearWeight(outputWidth: outputWidth, inputWidth: inputWidth, storage: .half(bits))
     }
 
     /// `[rows][outputWidth]` = `input · Wᵀ` for the `rows` rows of `input` (`[rows][inputWidth]`).
@@ -64,6 +72,7 @@ public struct LinearWeight: @unchecked Sendable {
     public var byteCount: Int {
         switch storage {
         case let .float(v): return v.count * 4
+        case let .half(v): return v.count * 2
         case let .quantized(m), let .quantizedInt8(m): return QuantizedMatrix.byteCount(format: m.format, rowCount: m.rowCount, columnCount: m.columnCount)
         case .bf16: return outputWidth * inputWidth * 2
         }
@@ -79,6 +88,11 @@ public struct LinearWeight: @unchecked Sendable {
                 values.withUnsafeBufferPointer { w in
                     matmulTransposed(output: output, input: input.values, weights: w.baseAddress!,
                                      rowCount: input.rows, inputWidth: inputWidth, outputWidth: outputWidth, pool: pool)
+                }
+            case let .half(bits):
+                try bits.withUnsafeBufferPointer { w in
+                    try halfWeightMatmul(output: output, input: input.values, weights: w.baseAddress!, rowCount: input.rows,
+                                         inputWidth: inputWidth, outputWidth: outputWidth, pool: pool)
                 }
             case let .quantized(matrix):
                 try quantizedFloatMatmul(output: out, input: UnsafeBufferPointer(start: input.values, count: input.rows * input.width),

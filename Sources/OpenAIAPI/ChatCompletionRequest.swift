@@ -49,6 +49,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var ignoreEos: Bool?
     public var decoding: String?
     public var hamburgerConfidence: Double?
+    public var hamburgerMinProbability: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, messages, n, stop, seed, stream, logprobs, user, decoding, temperature
@@ -57,5 +58,6 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
+        case hamburgerMinProbability = "hamburger_min_probability"
     }
 }

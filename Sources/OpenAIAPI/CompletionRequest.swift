@@ -22,6 +22,7 @@ public struct CompletionRequest: Decodable, Sendable {
     public var ignoreEos: Bool?
     public var decoding: String?
     public var hamburgerConfidence: Double?
+    public var hamburgerMinProbability: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, n, stop, seed, stream, logprobs, echo, user, decoding, temperature
@@ -29,6 +30,7 @@ public struct CompletionRequest: Decodable, Sendable {
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
+        case hamburgerMinProbability = "hamburger_min_probability"
     }
 }
 

@@ -74,7 +74,8 @@ extension OpenAIHandler {
                              model: ServedModel, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
         let n = try fields.choiceCount()
         let maxTokens = try fields.maxTokenCount(default: defaultMaxTokens)
-        let decoding = try fields.decodingMode(default: settings.defaultDecoding, adapterConfidence: model.engine.hamburgerDefaultConfidence)
+        let decoding = try fields.decodingMode(default: settings.defaultDecoding, adapterConfidence: model.engine.hamburgerDefaultConfidence,
+                                               adapterMinProbability: model.engine.hamburgerDefaultMinProbability)
         var choices: [CompletionSession.Choice] = []
         for (p, prompt) in prompts.enumerated() {
             guard !prompt.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must contain at least one token.") }

@@ -17,6 +17,7 @@ struct SamplingFields {
     var ignoreEos: Bool?
     var decoding: String?
     var hamburgerConfidence: Double?
+    var hamburgerMinProbability: Double?
 
     /// Most choices per request.
     static let maxChoices = 16
@@ -63,21 +64,29 @@ struct SamplingFields {
             seed: seed.map { UInt64(bitPattern: Int64($0)) &+ UInt64(index) })
     }
 
-    /// The decoding mode: the request's, or the server default. A request asking for `hamburger`
-    /// without a confidence on an autoregressive-by-default server gets the adapter's default.
-    func decodingMode(default defaultMode: DecodingMode, adapterConfidence: Double? = nil) throws(APIError) -> DecodingMode {
+    /// The decoding mode: the request's, or the server default. HAMburger's confidence and micro-token
+    /// probability floor are each the request's, else the server default's (when that is HAMburger),
+    /// else the adapter's.
+    func decodingMode(default defaultMode: DecodingMode, adapterConfidence: Double? = nil,
+                      adapterMinProbability: Double? = nil) throws(APIError) -> DecodingMode {
         if let c = hamburgerConfidence, !(c > 0 && c <= 1) {
             throw .invalidField(param: "hamburger_confidence", message: "'hamburger_confidence' must be in (0, 1], got \(c).")
         }
+        if let p = hamburgerMinProbability, !(p >= 0 && p < 1) {
+            throw .invalidField(param: "hamburger_min_probability", message: "'hamburger_min_probability' must be in [0, 1), got \(p).")
+        }
+        func hamburger(_ fallback: (confidence: Float, minProbability: Float)) -> DecodingMode {
+            .hamburger(confidence: hamburgerConfidence.map(Float.init) ?? fallback.confidence,
+                       minProbability: hamburgerMinProbability.map(Float.init) ?? fallback.minProbability)
+        }
         switch decoding {
         case nil:
-            if case .hamburger = defaultMode, let c = hamburgerConfidence { return .hamburger(confidence: Float(c)) }
+            if case let .hamburger(confidence, minProbability) = defaultMode { return hamburger((confidence, minProbability)) }
             return defaultMode
         case "autoregressive": return .autoregressive
         case "hamburger":
-            if let c = hamburgerConfidence { return .hamburger(confidence: Float(c)) }
-            if case .hamburger = defaultMode { return defaultMode }
-            return .hamburger(confidence: Float(adapterConfidence ?? 0.9))
+            if case let .hamburger(confidence, minProbability) = defaultMode { return hamburger((confidence, minProbability)) }
+            return hamburger((Float(adapterConfidence ?? 0.9), Float(adapterMinProbability ?? 0)))
         case let other?:
             throw .invalidField(param: "decoding", message: "'decoding' must be 'hamburger' or 'autoregressive', got '\(other)'.")
         }
@@ -89,7 +98,7 @@ extension CompletionRequest {
         SamplingFields(maxTokens: maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP, n: n, stop: stop,
                        seed: seed, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                        repetitionPenalty: repetitionPenalty, ignoreEos: ignoreEos, decoding: decoding,
-                       hamburgerConfidence: hamburgerConfidence)
+                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability)
     }
 }
 
@@ -98,6 +107,6 @@ extension ChatCompletionRequest {
         SamplingFields(maxTokens: maxCompletionTokens ?? maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP, n: n,
                        stop: stop, seed: seed, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                        repetitionPenalty: repetitionPenalty, ignoreEos: ignoreEos, decoding: decoding,
-                       hamburgerConfidence: hamburgerConfidence)
+                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability)
     }
 }

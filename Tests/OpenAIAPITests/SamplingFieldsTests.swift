@@ -123,6 +123,29 @@ import Testing
         #expect(try SamplingFields(hamburgerConfidence: 0.5).decodingMode(default: .autoregressive) == .autoregressive)
     }
 
+    @Test func minProbabilityComesFromTheRequestTheDefaultOrTheAdapter() throws {
+        let hamburgerDefault = DecodingMode.hamburger(confidence: 0.3, minProbability: 0.8)
+        // The server default carries both; a request may change either alone.
+        #expect(try SamplingFields().decodingMode(default: hamburgerDefault) == hamburgerDefault)
+        #expect(try SamplingFields(hamburgerMinProbability: 0.5).decodingMode(default: hamburgerDefault)
+                == .hamburger(confidence: 0.3, minProbability: 0.5))
+        #expect(try SamplingFields(hamburgerConfidence: 0.6).decodingMode(default: hamburgerDefault)
+                == .hamburger(confidence: 0.6, minProbability: 0.8))
+        #expect(try SamplingFields(hamburgerMinProbability: 0).decodingMode(default: hamburgerDefault)
+                == .hamburger(confidence: 0.3, minProbability: 0))
+        // An autoregressive server: an explicit HAMburger request gets the adapter's defaults.
+        #expect(try SamplingFields(decoding: "hamburger").decodingMode(default: .autoregressive, adapterConfidence: 0.2, adapterMinProbability: 0.9)
+                == .hamburger(confidence: 0.2, minProbability: 0.9))
+        #expect(try SamplingFields(decoding: "hamburger", hamburgerMinProbability: 0.4).decodingMode(default: .autoregressive, adapterConfidence: 0.2)
+                == .hamburger(confidence: 0.2, minProbability: 0.4))
+        for bad in [-0.1, 1, 1.5, Double.nan] {
+            #expect(throws: APIError.invalidField(param: "hamburger_min_probability",
+                                                  message: "'hamburger_min_probability' must be in [0, 1), got \(bad).")) {
+                try SamplingFields(hamburgerMinProbability: bad).decodingMode(default: hamburgerDefault)
+            }
+        }
+    }
+
     @Test func unknownDecodingAndConfidenceOutOfRangeAreRejected() {
         #expect(throws: APIError.invalidField(param: "decoding", message: "'decoding' must be 'hamburger' or 'autoregressive', got 'greedy'.")) {
             try SamplingFields(decoding: "greedy").decodingMode(default: .autoregressive)

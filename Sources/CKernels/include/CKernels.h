@@ -122,6 +122,15 @@ void ck_bf16_matmul(float *y, size_t ldy, const uint16_t *x, size_t ldx, const u
 void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N,
                           int K, int n_begin, int n_end, ck_path path);
 
+// MARK: - f16 weights
+
+/// y[m*ldy + n] = sum_k x[m*ldx + k] * W[n*K + k] with x in f32 and W in IEEE half (widened exactly to
+/// f32 as it is read), accumulated in f32, for m < M, n < N; any K >= 1. For weights that are halves
+/// already (a HAMburger adapter's): the same products as with their f32 copies, at half the bytes.
+/// Work is split over N across `pool` (NULL: the calling thread only).
+void ck_f16w_matmul(float *y, size_t ldy, const float *x, size_t ldx, const uint16_t *w, int M, int N, int K,
+                    ck_path path, ck_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif

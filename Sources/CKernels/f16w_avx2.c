@@ -1,0 +1,85 @@
+// f16 weights x f32 activations, AVX2 path (F16C widens 8 halves, FMA into 8 lanes; a scalar K tail).
+#include "ck_internal.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+#define CK_AI static inline __attribute__((always_inline))
+
+CK_AI float ck_f16w_sum8(__m256 v) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_hadd_ps(h, h);
+    h = _mm_hadd_ps(h, h);
+    return _mm_cvtss_f32(h);
+}
+
+/// y[m0..m0+MR][n0..n0+NR] over all of K.
+CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0, int n0) {
+    __m256 acc[4][4];
+    const uint16_t *wrow[4];
+    const float *xrow[4];
+#pragma clang loop unroll(full)
+    for (int n = 0; n < NR; n++) wrow[n] = a->w + (size_t)(n0 + n) * a->K;
+#pragma clang loop unroll(full)
+    for (int m = 0; m < MR; m++) {
+        xrow[m] = a->x + (size_t)(m0 + m) * a->ldx;
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) acc[m][n] = _mm256_setzero_ps();
+    }
+    const int K8 = a->K / 8 * 8;
+    for (int k = 0; k < K8; k += 8) {
+        __m256 w[4];
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) w[n] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wrow[n] + k)));
+#pragma clang loop unroll(full)
+        for (int m = 0; m < MR; m++) {
+            __m256 x = _mm256_loadu_ps(xrow[m] + k);
+#pragma clang loop unroll(full)
+            for (int n = 0; n < NR; n++) acc[m][n] = _mm256_fmadd_ps(x, w[n], acc[m][n]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int m = 0; m < MR; m++) {
+        float *out = a->y + (size_t)(m0 + m) * a->ldy + n0;
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) {
+            float sum = ck_f16w_sum8(acc[m][n]);
+            for (int k = K8; k < a->K; k++) sum += xrow[m][k] * ck_half_to_float(wrow[n][k]);
+            out[n] = sum;
+        }
+    }
+}
+
+typedef void (*ck_f16w_tile_fn)(const ck_f16wargs *, int, int);
+#define CK_F16W_TILE(MR, NR) \
+    static void ck_f16w_tile_##MR##x##NR(const ck_f16wargs *a, int m0, int n0) { ck_f16w_tile(a, MR, NR, m0, n0); }
+CK_F16W_TILE(1, 1) CK_F16W_TILE(2, 1) CK_F16W_TILE(3, 1) CK_F16W_TILE(4, 1)
+CK_F16W_TILE(1, 4) CK_F16W_TILE(2, 4) CK_F16W_TILE(3, 4) CK_F16W_TILE(4, 4)
+
+static const ck_f16w_tile_fn ck_f16w_tiles[2][4] = {
+    {ck_f16w_tile_1x1, ck_f16w_tile_2x1, ck_f16w_tile_3x1, ck_f16w_tile_4x1},
+    {ck_f16w_tile_1x4, ck_f16w_tile_2x4, ck_f16w_tile_3x4, ck_f16w_tile_4x4},
+};
+
+void ck_f16w_matmul_avx2(const ck_f16wargs *a, int n_begin, int n_end) {
+    for (int mb = 0; mb < a->M; mb += CK_M_BLOCK) {
+        int m_end = mb + CK_M_BLOCK < a->M ? mb + CK_M_BLOCK : a->M;
+        int n = n_begin;
+        for (; n + 4 <= n_end; n += 4) {
+            for (int m = mb; m < m_end; m += 4) {
+                int rows = m_end - m < 4 ? m_end - m : 4;
+                ck_f16w_tiles[1][rows - 1](a, m, n);
+            }
+        }
+        for (; n < n_end; n++) {
+            for (int m = mb; m < m_end; m += 4) {
+                int rows = m_end - m < 4 ? m_end - m : 4;
+                ck_f16w_tiles[0][rows - 1](a, m, n);
+            }
+        }
+    }
+}
+
+#pragma clang attribute pop
+#endif

@@ -1,0 +1,77 @@
+// f16 weights x f32 activations, AVX-512 path (vcvtph2ps widens 16 halves, FMA into 16 lanes).
+#include "ck_internal.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
+
+#define CK_AI static inline __attribute__((always_inline))
+
+CK_AI float ck_f16w_sum(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+/// y[m0..m0+MR][n0..n0+NR] over all of K (tail masked, so any K works).
+CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0, int n0) {
+    __m512 acc[4][4];
+    const uint16_t *wrow[4];
+    const float *xrow[4];
+#pragma clang loop unroll(full)
+    for (int n = 0; n < NR; n++) wrow[n] = a->w + (size_t)(n0 + n) * a->K;
+#pragma clang loop unroll(full)
+    for (int m = 0; m < MR; m++) {
+        xrow[m] = a->x + (size_t)(m0 + m) * a->ldx;
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) acc[m][n] = _mm512_setzero_ps();
+    }
+    for (int k = 0; k < a->K; k += 16) {
+        const int left = a->K - k;
+        const __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        __m512 w[4];
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) w[n] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, wrow[n] + k));
+#pragma clang loop unroll(full)
+        for (int m = 0; m < MR; m++) {
+            __m512 x = _mm512_maskz_loadu_ps(mask, xrow[m] + k);
+#pragma clang loop unroll(full)
+            for (int n = 0; n < NR; n++) acc[m][n] = _mm512_fmadd_ps(x, w[n], acc[m][n]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int m = 0; m < MR; m++) {
+        float *out = a->y + (size_t)(m0 + m) * a->ldy + n0;
+#pragma clang loop unroll(full)
+        for (int n = 0; n < NR; n++) out[n] = ck_f16w_sum(acc[m][n]);
+    }
+}
+
+typedef void (*ck_f16w_tile_fn)(const ck_f16wargs *, int, int);
+#define CK_F16W_TILE(MR, NR) \
+    static void ck_f16w_tile_##MR##x##NR(const ck_f16wargs *a, int m0, int n0) { ck_f16w_tile(a, MR, NR, m0, n0); }
+CK_F16W_TILE(1, 1) CK_F16W_TILE(2, 1) CK_F16W_TILE(3, 1) CK_F16W_TILE(4, 1)
+CK_F16W_TILE(1, 4) CK_F16W_TILE(2, 4) CK_F16W_TILE(3, 4) CK_F16W_TILE(4, 4)
+
+static const ck_f16w_tile_fn ck_f16w_tiles[2][4] = {
+    {ck_f16w_tile_1x1, ck_f16w_tile_2x1, ck_f16w_tile_3x1, ck_f16w_tile_4x1},
+    {ck_f16w_tile_1x4, ck_f16w_tile_2x4, ck_f16w_tile_3x4, ck_f16w_tile_4x4},
+};
+
+void ck_f16w_matmul_avx512(const ck_f16wargs *a, int n_begin, int n_end) {
+    for (int mb = 0; mb < a->M; mb += CK_M_BLOCK) {
+        int m_end = mb + CK_M_BLOCK < a->M ? mb + CK_M_BLOCK : a->M;
+        int n = n_begin;
+        for (; n + 4 <= n_end; n += 4) {
+            for (int m = mb; m < m_end; m += 4) {
+                int rows = m_end - m < 4 ? m_end - m : 4;
+                ck_f16w_tiles[1][rows - 1](a, m, n);
+            }
+        }
+        for (; n < n_end; n++) {
+            for (int m = mb; m < m_end; m += 4) {
+                int rows = m_end - m < 4 ? m_end - m : 4;
+                ck_f16w_tiles[0][rows - 1](a, m, n);
+            }
+        }
+    }
+}
+
+#pragma clang attribute pop
+#endif
