@@ -6,12 +6,14 @@ import Llama
 import TestSupport
 
 /// The parity fixture written by the Python reference decoder (`python -m hamburger_train.generate
-/// --fixture`): per prompt and confidence, the greedy token ids (a final EOS included) and the group
+/// --fixture`): per prompt and setting (confidence, min_probability), the greedy token ids (a final EOS included) and the group
 /// size of every macro step.
 struct HamburgerFixture: Decodable {
     struct Case: Decodable {
         let prompt_ids: [Int32]
         let confidence: Double
+        /// The quality-first floor (absent in fixtures written before it: 0, off).
+        let min_probability: Double?
         let tokens: [Int32]
         let group_sizes: [Int]
         let kv_entries: Int
@@ -87,6 +89,7 @@ enum HamburgerTestbed {
 
     static func request(_ id: String, _ testCase: HamburgerFixture.Case, maxTokens: Int, confidence: Double? = nil) -> GenerationRequest {
         GenerationRequest(id: id, promptTokenIds: testCase.prompt_ids, maxTokens: maxTokens,
-                          decoding: .hamburger(confidence: Float(confidence ?? testCase.confidence)))
+                          decoding: .hamburger(confidence: Float(confidence ?? testCase.confidence),
+                                               minProbability: Float(testCase.min_probability ?? 0)))
     }
 }

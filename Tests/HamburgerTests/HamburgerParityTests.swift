@@ -37,8 +37,8 @@ import TestSupport
         let eos = fixture.eos_token_ids.first ?? 2
         for (index, testCase) in fixture.cases.enumerated() {
             let result = try engine.generate([HamburgerTestbed.request("c\(index)", testCase, maxTokens: fixture.max_new_tokens)])[0]
-            #expect(HamburgerTestbed.tokensWithStop(result, stopToken: eos) == testCase.tokens, "case \(index) (confidence \(testCase.confidence)) tokens")
-            #expect(result.groupSizes == testCase.group_sizes, "case \(index) (confidence \(testCase.confidence)) group sizes")
+            #expect(HamburgerTestbed.tokensWithStop(result, stopToken: eos) == testCase.tokens, "case \(index) (confidence \(testCase.confidence), min probability \(testCase.min_probability ?? 0)) tokens")
+            #expect(result.groupSizes == testCase.group_sizes, "case \(index) (confidence \(testCase.confidence), min probability \(testCase.min_probability ?? 0)) group sizes")
         }
         let stats = engine.stats()
         let expectedRows = fixture.cases.reduce(0) { $0 + $1.kv_entries }

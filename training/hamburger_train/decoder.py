@@ -38,8 +38,13 @@ class HamburgerDecoder:
         return final[:, -1], {l: o[:, -1] for l, o in outs.items()}
 
     @torch.no_grad()
-    def generate(self, prompt_ids: list[int], max_new: int, confidence: float | None) -> Generation:
-        """confidence None = autoregressive mode (k = 1 forever, no micro decoder)."""
+    def generate(self, prompt_ids: list[int], max_new: int, confidence: float | None,
+                 min_probability: float = 0.0) -> Generation:
+        """confidence None = autoregressive mode (k = 1 forever, no micro decoder).
+
+        min_probability: the quality-first floor. A micro token (i >= 2) whose softmax probability
+        under the micro decoder (temperature 1, whole vocabulary) is below it is dropped and its group
+        ends before it; the next base pass predicts that position itself. 0 = off."""
         base, ad = self.base, self.ad
         E = base.embed
         n = len(prompt_ids)
@@ -63,7 +68,10 @@ class HamburgerDecoder:
                     while True:
                         h = ad.micro(x, torch.ones(1, x.shape[1], dtype=torch.bool), caches=mcache, start_pos=start)[:, -1]
                         start += x.shape[1]
-                        t = int(base.logits(ad.micro.normed(h)).argmax(-1))
+                        logits = base.logits(ad.micro.normed(h))
+                        t = int(logits.argmax(-1))
+                        if min_probability > 0 and float(torch.softmax(logits.float(), -1).reshape(-1)[t]) < min_probability:
+                            break  # dropped: the group ends before it
                         group.append(t)
                         if t in self.eos or len(g.tokens) + len(group) >= max_new or len(group) == K:
                             done = t in self.eos or len(g.tokens) + len(group) >= max_new

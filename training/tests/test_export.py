@@ -141,3 +141,18 @@ def test_untrained_adapter_keeps_the_base_first_token_and_kv_count(tiny_base):
     # confidence 1.0 never continues a step: one token per step, the base's own greedy output
     one = dec.generate(prompt, 10, 1.0)
     assert one.tokens == ar.tokens
+
+
+def test_min_probability_drops_unsure_micro_tokens(tiny_base):
+    torch.manual_seed(0)
+    ad = HamburgerAdapter(tiny_base, tiny_cfg())
+    dec = HamburgerDecoder(tiny_base, ad, eos_ids=(95,))
+    prompt = [3, 1, 4, 1, 5]
+    free = dec.generate(prompt, 12, 0.01)
+    assert max(free.group_sizes) > 1, "the untrained micro decoder continues groups at confidence 0.01"
+    # A floor of (almost) 1 drops every micro token: one token per step, the base's own greedy output.
+    strict = dec.generate(prompt, 12, 0.01, min_probability=0.999999)
+    assert strict.group_sizes == [1] * 12
+    assert strict.tokens == dec.generate(prompt, 12, None).tokens
+    # A floor of 0 is off.
+    assert dec.generate(prompt, 12, 0.01, min_probability=0.0).tokens == free.tokens
