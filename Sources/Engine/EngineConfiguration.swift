@@ -15,6 +15,9 @@ public struct EngineConfiguration: Sendable {
     public var kvCapacity: KVCacheCapacity = .bytes(512 << 20)
     /// How the KV pages store each element; the 16-bit types fit twice the blocks in the same bytes.
     public var kvElementType: KVElementType = .float32
+    /// Keep full prompt blocks after their request ends and share them with later requests whose
+    /// prompts start the same way [enable_prefix_caching]; evicted least recently used when memory is needed.
+    public var enablePrefixCaching = true
     /// Called on the engine thread after every iteration (metrics, benchmarks); must return quickly.
     public var iterationObserver: (@Sendable (IterationReport) -> Void)?
     /// Monotonic clock in nanoseconds, for iteration timing; injected so tests can fix it.

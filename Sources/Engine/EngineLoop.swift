@@ -93,17 +93,20 @@ final class EngineLoop: @unchecked Sendable {
 
     private func abort(_ id: String, reason: FinishReason = .abort) {
         guard let sequence = scheduler.cancel(id, reason: reason) else { return }
-        finish(id, reason, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count)
+        finish(id, reason, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count,
+               cachedPromptTokens: sequence.cachedPromptTokenCount)
     }
 
-    private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int) {
+    private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int) {
         samplers[id] = nil
         groupSinks[id] = nil
         let sink = sinks.removeValue(forKey: id)
         acceptedAt.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
         mailbox.markFinished(id)
-        if let sink { outbox.append((sink, .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens))) }
+        if let sink {
+            outbox.append((sink, .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens)))
+        }
     }
 
     private func runIteration() {
@@ -122,7 +125,7 @@ final class EngineLoop: @unchecked Sendable {
             }
             if let accepted = acceptedAt.removeValue(forKey: id) { queueSeconds.append(Double(start &- min(start, accepted)) / 1e9) }
         }
-        let blocksDuringPass = scheduler.allocator.usedCount
+        let blocksDuringPass = scheduler.blocksInUse
         stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, blocksDuringPass)
         let forwardStart = clock()
         let output = model.forward(batch, pages: pages)
@@ -171,7 +174,8 @@ final class EngineLoop: @unchecked Sendable {
                 if let sink = sinks[id] { outbox.append((sink, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
             }
             if let reason = advance.finishReason {
-                finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount)
+                finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount,
+                       cachedPromptTokens: advance.cachedPromptTokenCount)
             }
         }
         record(
@@ -205,10 +209,12 @@ final class EngineLoop: @unchecked Sendable {
     private func publishStats() {
         stats.runningCount = scheduler.runningCount
         stats.waitingCount = scheduler.waitingCount
-        stats.kvBlocksUsed = scheduler.allocator.usedCount
+        stats.kvBlocksUsed = scheduler.blocksInUse
         stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, stats.kvBlocksUsed)
         stats.kvEntriesUsed = scheduler.heldEntryCount
         stats.preemptionsTotal = scheduler.preemptionCount
+        stats.prefixCacheQueriesTotal = scheduler.prefixCacheQueriedTokens
+        stats.prefixCacheHitsTotal = scheduler.prefixCacheHitTokens
         mailbox.publish(stats)
     }
 }

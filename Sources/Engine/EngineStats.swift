@@ -68,6 +68,9 @@ public struct EngineStats: Sendable, Equatable {
     /// KV entries written, over all running sequences.
     public var kvEntriesUsed = 0
     public var preemptionsTotal = 0
+    /// Prompt tokens looked up in the prefix cache at admissions, and those found there.
+    public var prefixCacheQueriesTotal = 0
+    public var prefixCacheHitsTotal = 0
     /// Prompt tokens of requests admitted (counted once per request, not again on recompute).
     public var promptTokensTotal = 0
     /// Tokens generated (a final stop token included).

@@ -39,8 +39,9 @@ public struct TokenLogprob: Sendable, Equatable {
 public enum GenerationEvent: Sendable, Equatable {
     /// New token ids, in order; `logprobs` has one entry per token when the request asked for them.
     case tokens([Int32], logprobs: [TokenLogprob]?)
-    /// The end. `completionTokens` counts every generated token, a final stop token included.
-    case finished(FinishReason, promptTokens: Int, completionTokens: Int)
+    /// The end. `completionTokens` counts every generated token, a final stop token included;
+    /// `cachedPromptTokens` the prompt tokens whose KV entries came from the prefix cache.
+    case finished(FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0)
 }
 
 /// The events of one request as an async sequence (the `AsyncStream` face of `submit`).

@@ -38,6 +38,10 @@ public struct GenerationSequence: Sendable {
     public internal(set) var preemptionCount: Int = 0
     /// Stop tokens in force: the request's plus the model's end-of-sequence ids unless ignored.
     public let stopTokenIds: Set<Int32>
+    /// Prompt tokens whose KV entries came from the prefix cache at the first admission.
+    public internal(set) var cachedPromptTokenCount = 0
+    /// Leading full prompt blocks already offered to the prefix cache (their entries are written).
+    var promptBlocksOffered = 0
 
     init(request: GenerationRequest, endOfSequenceTokenIds: [Int32], blockSize: Int) {
         self.request = request

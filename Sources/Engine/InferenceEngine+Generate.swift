@@ -10,6 +10,8 @@ public struct GenerationResult: Sendable, Equatable {
     public var finishReason: FinishReason
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Prompt tokens whose KV entries came from the prefix cache.
+    public var cachedPromptTokens = 0
     /// Tokens taken in per engine iteration, in order (a final stop token included): all 1 in
     /// autoregressive mode, the macro steps' group sizes with HAMburger. Sums to `completionTokens`.
     public var groupSizes: [Int] = []
@@ -44,10 +46,11 @@ private final class ResultCollector: @unchecked Sendable {
         case let .tokens(tokens, logprobs):
             result.tokenIds += tokens
             if let logprobs { result.logprobs = (result.logprobs ?? []) + logprobs }
-        case let .finished(reason, promptTokens, completionTokens):
+        case let .finished(reason, promptTokens, completionTokens, cachedPromptTokens):
             result.finishReason = reason
             result.promptTokens = promptTokens
             result.completionTokens = completionTokens
+            result.cachedPromptTokens = cachedPromptTokens
             finishedCount += 1
             condition.broadcast()
         }

@@ -46,7 +46,7 @@ public final class InferenceEngine: Sendable {
         let scheduling = SchedulerConfiguration(
             maxSequenceCount: configuration.maxSequenceCount, maxBatchedTokens: configuration.maxBatchedTokens,
             maxModelLength: configuration.maxModelLength ?? model.contextLength, blockSize: layout.blockSize,
-            blockCount: layout.blockCount)
+            blockCount: layout.blockCount, enablePrefixCaching: configuration.enablePrefixCaching)
         try scheduling.validate()
         guard model.vocabSize > 0 else { throw .invalidConfiguration("the model reports an empty vocabulary") }
 

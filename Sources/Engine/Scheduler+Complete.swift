@@ -10,6 +10,8 @@ public struct SequenceAdvance: Sendable, Equatable {
     /// Set when the sequence ended in this iteration.
     public var finishReason: FinishReason?
     public var promptTokenCount: Int
+    /// Prompt tokens whose KV entries came from the prefix cache.
+    public var cachedPromptTokenCount: Int = 0
     /// Generated tokens so far, a final stop token included.
     public var completionTokenCount: Int
 }
@@ -34,6 +36,7 @@ extension Scheduler {
             } catch {
                 assertionFailure("a planned chunk outgrew its reserved blocks: \(error)")
             }
+            offerPromptBlocks(&sequence)
             guard chunk.wantsOutput, let tokens = sampledTokens[chunk.sequenceId], !tokens.isEmpty else {
                 sequences[chunk.sequenceId] = sequence
                 continue
@@ -75,6 +78,7 @@ extension Scheduler {
         }
         return SequenceAdvance(
             sequenceId: sequence.id, emittedTokenIds: emitted, acceptedTokenCount: accepted, finishReason: finish,
-            promptTokenCount: sequence.promptTokenCount, completionTokenCount: sequence.outputTokenIds.count)
+            promptTokenCount: sequence.promptTokenCount, cachedPromptTokenCount: sequence.cachedPromptTokenCount,
+            completionTokenCount: sequence.outputTokenIds.count)
     }
 }

@@ -21,11 +21,11 @@ extension Scheduler {
             var rows = min(sequence.pendingEntryCount, budget)
             var reserved = false
             while !reserved {
-                if sequence.blockTable.reserve(additionalEntries: rows, from: &allocator) {
+                if reserve(&sequence, rows: rows) {
                     reserved = true
                     break
                 }
-                let fitting = sequence.blockTable.entriesFitting(freeBlocks: allocator.freeCount)
+                let fitting = sequence.blockTable.entriesFitting(freeBlocks: availableBlockCount)
                 if sequence.isPrefilling && fitting > 0 {
                     rows = min(rows, fitting)
                     continue
@@ -46,8 +46,17 @@ extension Scheduler {
         guard plan.preemptedIds.isEmpty else { return plan }
         while budget > 0, running.count < configuration.maxSequenceCount, let id = waiting.first,
               var sequence = sequences[id] {
+            let cached = adoptCachedPrefix(&sequence)
             let rows = min(sequence.pendingEntryCount, budget)
-            guard sequence.blockTable.reserve(additionalEntries: rows, from: &allocator) else { break }
+            guard reserve(&sequence, rows: rows) else {
+                releaseBlocks(of: &sequence)
+                break
+            }
+            if prefixCache != nil {
+                prefixCacheQueriedTokens += sequence.promptTokenCount
+                prefixCacheHitTokens += cached
+                if sequence.preemptionCount == 0 { sequence.cachedPromptTokenCount = cached }
+            }
             waiting.removeFirst()
             sequence.status = .running
             sequence.admissionStamp = admissionCounter
@@ -73,6 +82,7 @@ extension Scheduler {
     private mutating func preempt(_ id: String, plan: inout SchedulePlan, budget: inout Int) {
         guard var sequence = sequences[id] else { return }
         releaseBlocks(of: &sequence)
+        sequence.promptBlocksOffered = 0
         sequence.status = .preempted
         sequence.preemptionCount += 1
         sequences[id] = sequence

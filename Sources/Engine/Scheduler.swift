@@ -24,11 +24,17 @@ public struct Scheduler: Sendable {
     var admissionCounter = 0
     /// Preemptions since the start.
     public internal(set) var preemptionCount = 0
+    /// Full prompt blocks kept for reuse (nil: prefix caching off).
+    public internal(set) var prefixCache: PrefixCache?
+    /// Prompt tokens looked up in the prefix cache at admissions, and those found (vLLM's counters).
+    public internal(set) var prefixCacheQueriedTokens = 0
+    public internal(set) var prefixCacheHitTokens = 0
 
     public init(configuration: SchedulerConfiguration, endOfSequenceTokenIds: [Int32]) {
         self.configuration = configuration
         self.endOfSequenceTokenIds = endOfSequenceTokenIds
         allocator = BlockAllocator(blockCount: configuration.blockCount)
+        if configuration.enablePrefixCaching { prefixCache = PrefixCache(blockSize: configuration.blockSize) }
     }
 
     public var waitingCount: Int { waiting.count }
@@ -98,10 +104,12 @@ public struct Scheduler: Sendable {
     }
 
     /// Broken bookkeeping, described (empty when all holds): the allocator's own invariants, every held
-    /// block held by as many tables as its reference count, used = blocks held, queues consistent.
+    /// block held by as many tables (and the prefix cache) as its reference count, used = blocks held,
+    /// queues consistent.
     public func invariantViolations() -> [String] {
         var problems = allocator.invariantViolations()
         var holders: [Int32: Int] = [:]
+        for block in prefixCache?.heldBlocks ?? [] { holders[block, default: 0] += 1 }
         for sequence in sequences.values {
             for block in sequence.blockTable.blocks { holders[block, default: 0] += 1 }
             if sequence.blockTable.entryCount > sequence.entryInputs.count {
@@ -112,7 +120,7 @@ public struct Scheduler: Sendable {
             problems.append("block \(block) is in \(count) tables but has \(allocator.referenceCount(of: block)) references")
         }
         if holders.count != allocator.usedCount {
-            problems.append("\(allocator.usedCount) blocks used but \(holders.count) held by sequences")
+            problems.append("\(allocator.usedCount) blocks used but \(holders.count) held by sequences and the prefix cache")
         }
         for id in running where sequences[id]?.status != .running { problems.append("\(id) is in the running list but not running") }
         for id in waiting {
@@ -128,4 +136,49 @@ public struct Scheduler: Sendable {
 extension Scheduler {
     /// KV entries written, over all sequences.
     public var heldEntryCount: Int { running.reduce(0) { $0 + (sequences[$1]?.entryCount ?? 0) } }
+
+    /// Cached blocks that only the prefix cache holds: in memory, but free to take back.
+    public var evictableBlockCount: Int { prefixCache?.evictableCount(in: allocator) ?? 0 }
+    /// Blocks requests hold (the KV usage that matters: evictable cached blocks are not counted).
+    public var blocksInUse: Int { allocator.usedCount - evictableBlockCount }
+    /// Blocks a reservation can get: free ones plus evictable cached ones.
+    var availableBlockCount: Int { allocator.freeCount + evictableBlockCount }
+
+    /// Takes the blocks `rows` more entries of `sequence` need, evicting least recently used cached
+    /// blocks first when too few are free. All or nothing.
+    mutating func reserve(_ sequence: inout GenerationSequence, rows: Int) -> Bool {
+        let needed = sequence.blockTable.newBlocksNeeded(forAdditionalEntries: rows)
+        if needed > allocator.freeCount, prefixCache != nil {
+            guard needed <= availableBlockCount else { return false }
+            prefixCache!.evict(needed - allocator.freeCount, allocator: &allocator)
+        }
+        return sequence.blockTable.reserve(additionalEntries: rows, from: &allocator)
+    }
+
+    /// A sequence about to be admitted with nothing in the cache takes the cached blocks of its
+    /// prompt's leading full blocks (at least one prompt token is always left to run, for its logits).
+    /// Returns the prompt tokens covered.
+    mutating func adoptCachedPrefix(_ sequence: inout GenerationSequence) -> Int {
+        guard prefixCache != nil, sequence.entryCount == 0, sequence.blockTable.blocks.isEmpty else { return 0 }
+        let blockSize = configuration.blockSize
+        let blocks = prefixCache!.match(sequence.request.promptTokenIds, maxBlocks: (sequence.promptTokenCount - 1) / blockSize,
+                                        allocator: &allocator)
+        sequence.blockTable.adopt(shared: blocks)
+        sequence.promptBlocksOffered = blocks.count
+        return blocks.count * blockSize
+    }
+
+    /// Offers the prefix cache the sequence's full prompt blocks written since the last offer.
+    mutating func offerPromptBlocks(_ sequence: inout GenerationSequence) {
+        guard prefixCache != nil else { return }
+        let blockSize = configuration.blockSize
+        let full = min(sequence.entryCount, sequence.promptTokenCount) / blockSize
+        guard full > sequence.promptBlocksOffered else { return }
+        let prompt = sequence.request.promptTokenIds
+        let hashes = PrefixCache.chainedHashes(of: prompt, blockSize: blockSize, blockCount: full)
+        for b in sequence.promptBlocksOffered ..< full {
+            prefixCache!.insert(prompt, blockIndex: b, block: sequence.blockTable.blocks[b], hash: hashes[b], allocator: &allocator)
+        }
+        sequence.promptBlocksOffered = full
+    }
 }

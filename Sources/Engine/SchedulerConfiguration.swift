@@ -10,8 +10,12 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var blockSize: Int
     /// Blocks in the KV cache.
     public var blockCount: Int
+    /// Whether full prompt blocks are kept and shared between requests [enable_prefix_caching].
+    public var enablePrefixCaching: Bool
 
-    public init(maxSequenceCount: Int = 64, maxBatchedTokens: Int = 512, maxModelLength: Int, blockSize: Int = 16, blockCount: Int) {
+    public init(maxSequenceCount: Int = 64, maxBatchedTokens: Int = 512, maxModelLength: Int, blockSize: Int = 16, blockCount: Int,
+                enablePrefixCaching: Bool = false) {
+        self.enablePrefixCaching = enablePrefixCaching
         self.maxSequenceCount = maxSequenceCount
         self.maxBatchedTokens = maxBatchedTokens
         self.maxModelLength = maxModelLength

@@ -62,6 +62,14 @@ public struct BlockTable: Sendable, Equatable {
         }
     }
 
+    /// Starts an empty table with `shared` full blocks already written by others (a prefix-cache hit;
+    /// the caller holds a reference to each): their entries count as committed.
+    public mutating func adopt(shared: [Int32]) {
+        precondition(blocks.isEmpty && entryCount == 0, "only an empty table adopts shared blocks")
+        blocks = shared
+        entryCount = shared.count * blockSize
+    }
+
     /// Drops every block (one reference each) and forgets all entries.
     public mutating func release(into allocator: inout BlockAllocator) throws(KVCacheError) {
         let held = blocks

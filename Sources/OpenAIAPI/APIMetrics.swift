@@ -23,12 +23,17 @@ public final class APIMetrics: Sendable {
     private let waiting: CoreMetrics.Gauge
     private let kvUsage: CoreMetrics.Gauge
     private let preemptions: CoreMetrics.Counter
+    /// Prompt tokens looked up in the prefix cache, and those found (vLLM counts tokens).
+    private let prefixCacheQueries: CoreMetrics.Counter
+    private let prefixCacheHits: CoreMetrics.Counter
     private let iterationTokens: CoreMetrics.Recorder
     private let hamburgerMetrics: HamburgerMetrics
     private let seen = Mutex(Seen())
 
     private struct Seen {
         var preemptions = 0
+        var prefixCacheQueries = 0
+        var prefixCacheHits = 0
         var iterations = 0
         var hamburger = HamburgerMetrics.Seen()
         var finishCounters: [String: CoreMetrics.Counter] = [:]
@@ -54,6 +59,8 @@ public final class APIMetrics: Sendable {
         waiting = CoreMetrics.Gauge(label: "hamburger:num_requests_waiting", factory: factory)
         kvUsage = CoreMetrics.Gauge(label: "hamburger:kv_cache_usage_perc", factory: factory)
         preemptions = CoreMetrics.Counter(label: "hamburger:num_preemptions_total", factory: factory)
+        prefixCacheQueries = CoreMetrics.Counter(label: "hamburger:prefix_cache_queries_total", factory: factory)
+        prefixCacheHits = CoreMetrics.Counter(label: "hamburger:prefix_cache_hits_total", factory: factory)
         iterationTokens = CoreMetrics.Recorder(label: "hamburger:iteration_tokens_total", factory: factory)
         hamburgerMetrics = HamburgerMetrics(factory: factory)
     }
@@ -94,6 +101,14 @@ public final class APIMetrics: Sendable {
             if stats.preemptionsTotal > s.preemptions {
                 preemptions.increment(by: stats.preemptionsTotal - s.preemptions)
                 s.preemptions = stats.preemptionsTotal
+            }
+            if stats.prefixCacheQueriesTotal > s.prefixCacheQueries {
+                prefixCacheQueries.increment(by: stats.prefixCacheQueriesTotal - s.prefixCacheQueries)
+                s.prefixCacheQueries = stats.prefixCacheQueriesTotal
+            }
+            if stats.prefixCacheHitsTotal > s.prefixCacheHits {
+                prefixCacheHits.increment(by: stats.prefixCacheHitsTotal - s.prefixCacheHits)
+                s.prefixCacheHits = stats.prefixCacheHitsTotal
             }
             hamburgerMetrics.update(from: stats, seen: &s.hamburger)
         }

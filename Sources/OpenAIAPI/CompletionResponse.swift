@@ -3,15 +3,25 @@ public struct Usage: Codable, Equatable, Sendable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
+    /// How the prompt tokens were served: `cached_tokens` came from the prefix cache (OpenAI's field).
+    public var promptTokensDetails: PromptTokensDetails?
 
-    public init(promptTokens: Int, completionTokens: Int) {
+    /// `usage.prompt_tokens_details`.
+    public struct PromptTokensDetails: Codable, Equatable, Sendable {
+        public var cachedTokens: Int
+        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+    }
+
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         totalTokens = promptTokens + completionTokens
+        promptTokensDetails = cachedTokens.map { PromptTokensDetails(cachedTokens: $0) }
     }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
     }
 }
 

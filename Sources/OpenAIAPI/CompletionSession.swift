@@ -31,6 +31,8 @@ final class CompletionSession: Sendable {
         var decoders: [ChoiceDecoder]
         var finished: [Bool]
         var completionTokens: [Int]
+        /// Prompt tokens of each choice served from the prefix cache.
+        var cachedTokens: [Int]
         var firstTokenAt: UInt64?
         var lastTokenAt: [UInt64?]
         var done = false
@@ -68,7 +70,7 @@ final class CompletionSession: Sendable {
         startedAt = DispatchTime.now().uptimeNanoseconds
         state = Mutex(State(
             decoders: choices.map { _ in ChoiceDecoder(tokenizer: tokenizer, stops: options.stops) },
-            finished: choices.map { _ in false }, completionTokens: choices.map { _ in 0 },
+            finished: choices.map { _ in false }, completionTokens: choices.map { _ in 0 }, cachedTokens: choices.map { _ in 0 },
             lastTokenAt: choices.map { _ in nil }, sentRole: choices.map { _ in false }))
     }
 
@@ -146,7 +148,7 @@ final class CompletionSession: Sendable {
                 metrics.requestFinished(reason: "stop")
                 finishIfAllDone()
             }
-        case let .finished(reason, _, completionTokens):
+        case let .finished(reason, _, completionTokens, cachedTokens):
             let ended: (tail: String, reason: String)? = state.withLock { s in
                 guard !s.finished[index] else { return nil }
                 s.finished[index] = true
@@ -155,6 +157,7 @@ final class CompletionSession: Sendable {
                 let finishReason = s.decoders[index].hitStopString || reason == .stop ? "stop" : (reason == .length ? "length" : "abort")
                 s.decoders[index].finishReason = finishReason
                 s.completionTokens[index] = completionTokens
+                s.cachedTokens[index] = cachedTokens
                 return (tail, finishReason)
             }
             guard let (tail, finishReason) = ended else { return }
@@ -172,7 +175,7 @@ final class CompletionSession: Sendable {
         }
         guard let s = snapshot else { return }
         let completion = s.completionTokens.reduce(0, +)
-        let usage = Usage(promptTokens: promptTokenTotal, completionTokens: completion)
+        let usage = Usage(promptTokens: promptTokenTotal, completionTokens: completion, cachedTokens: s.cachedTokens.reduce(0, +))
         metrics.generationTokens.increment(by: completion)
         metrics.endToEndLatency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - startedAt))
         if options.stream {

@@ -25,6 +25,10 @@ extension ConfigKey {
               help: "How KV entries are stored: float32, bfloat16 or float16 (the 16-bit types halve KV memory).") {
             $0.kvCacheDtype = $1.string.flatMap(KVElementType.init(rawValue:)) ?? $0.kvCacheDtype
         },
+        .init(name: "enable_prefix_caching", kind: .choice(["true", "false"]),
+              help: "Keep full prompt blocks after a request and share them with later requests that start the same way (evicted least recently used when memory is needed).") {
+            $0.enablePrefixCaching = $1.string.map { $0 == "true" } ?? $0.enablePrefixCaching
+        },
         .init(name: "block_size", kind: .int, help: "KV entries per cache block.") { $0.blockSize = $1.int ?? $0.blockSize },
         .init(name: "max_num_seqs", kind: .int, help: "Sequences running at once.") { $0.maxNumSeqs = $1.int ?? $0.maxNumSeqs },
         .init(name: "max_batched_tokens", kind: .int, help: "Rows in one engine iteration (prefill chunks + decode rows).") { $0.maxBatchedTokens = $1.int ?? $0.maxBatchedTokens },

@@ -136,6 +136,7 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.kvBlockSize = settings.blockSize
         engineConfig.kvCapacity = .bytes(settings.kvCacheBytes)
         engineConfig.kvElementType = settings.kvCacheDtype
+        engineConfig.enablePrefixCaching = settings.enablePrefixCaching
         let metrics = handler.metrics
         engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
         let adapter = try loadHamburger(model: model)

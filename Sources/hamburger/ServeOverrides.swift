@@ -40,6 +40,8 @@ struct ServeOverrides: ParsableArguments {
     var kvCacheBytes: String?
     @Option(name: .customLong("kv-cache-dtype"), help: ArgumentHelp(ConfigKey.named["kv_cache_dtype"]!.help, valueName: "value"))
     var kvCacheDtype: String?
+    @Option(name: .customLong("enable-prefix-caching"), help: ArgumentHelp(ConfigKey.named["enable_prefix_caching"]!.help, valueName: "true|false"))
+    var enablePrefixCaching: String?
     @Option(name: .customLong("block-size"), help: ArgumentHelp(ConfigKey.named["block_size"]!.help, valueName: "value"))
     var blockSize: String?
     @Option(name: .customLong("max-num-seqs"), help: ArgumentHelp(ConfigKey.named["max_num_seqs"]!.help, valueName: "value"))
@@ -81,6 +83,7 @@ struct ServeOverrides: ParsableArguments {
             ("max_connections", maxConnections),
             ("kv_cache_bytes", kvCacheBytes),
             ("kv_cache_dtype", kvCacheDtype),
+            ("enable_prefix_caching", enablePrefixCaching),
             ("block_size", blockSize),
             ("max_num_seqs", maxNumSeqs),
             ("max_batched_tokens", maxBatchedTokens),

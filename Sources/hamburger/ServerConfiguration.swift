@@ -27,6 +27,7 @@ struct ServerConfiguration: Sendable {
     var maxConnections = 512
     var kvCacheBytes = 256 * 1024 * 1024
     var kvCacheDtype = KVElementType.float32
+    var enablePrefixCaching = true
     var blockSize = 16
     var maxNumSeqs = 64
     var maxBatchedTokens = 512

@@ -113,10 +113,12 @@ final class ForwardRecorder: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         _rowCounts.append(batch.rowCount)
+        // Blocks a slice writes must be its own (blocks it only reads may be shared prefix-cache blocks).
         var owner: [Int32: Int] = [:]
         for (index, slice) in batch.slices.enumerated() {
+            let first = slice.cachedEntryCount / blockSize
             let needed = BlockTable.blocksNeeded(forEntries: slice.cachedEntryCount + slice.rowCount, blockSize: blockSize)
-            for block in slice.blockTable.prefix(needed) {
+            for block in slice.blockTable[first ..< max(first, needed)] {
                 if let other = owner[block], other != index {
                     _violations.append("block \(block) is in slices \(other) and \(index)")
                 }

@@ -7,12 +7,13 @@ import Testing
 @Suite struct InferenceEngineTests {
     static func makeEngine(
         maxBatchedTokens: Int = 512, blockSize: Int = 4, blockCount: Int = 256, maxSequences: Int = 64,
-        recorder: ForwardRecorder? = nil, observer: (@Sendable (IterationReport) -> Void)? = nil
+        recorder: ForwardRecorder? = nil, observer: (@Sendable (IterationReport) -> Void)? = nil, prefixCaching: Bool = true
     ) throws -> InferenceEngine {
         var configuration = EngineConfiguration(
             maxSequenceCount: maxSequences, maxBatchedTokens: maxBatchedTokens, kvBlockSize: blockSize,
             kvCapacity: .blocks(blockCount))
         configuration.iterationObserver = observer
+        configuration.enablePrefixCaching = prefixCaching
         return try InferenceEngine(model: FakeForwardModel(recorder: recorder), configuration: configuration)
     }
 
@@ -78,6 +79,38 @@ import Testing
         #expect(stats.kvBlocksUsedPeak > 0)
     }
 
+    /// Prompts that share leading blocks (a common "system prompt" of 13 tokens, then each its own
+    /// tail), alone and in batches, twice over: identical greedy output with and without prefix caching;
+    /// the second round hits the cache and reports the cached tokens.
+    @Test func prefixCachingChangesNoOutput() throws {
+        let system: [Int32] = (0 ..< 13).map { Int32(($0 * 5) % 60) }
+        let requests = Self.prompts().enumerated().map { index, tail in
+            GenerationRequest(id: "s\(index)", promptTokenIds: system + tail, maxTokens: 8, ignoresEndOfSequence: true)
+        }
+        let plain = try Self.makeEngine(prefixCaching: false)
+        let expected = try plain.generate(requests)
+        plain.shutdown()
+        #expect(expected.allSatisfy { $0.cachedPromptTokens == 0 })
+
+        let recorder = ForwardRecorder()
+        let cached = try Self.makeEngine(maxBatchedTokens: 24, recorder: recorder)
+        var alone: [GenerationResult] = []
+        for request in requests.prefix(4) { alone += try cached.generate([request]) }
+        let first = try cached.generate(requests)
+        let second = try cached.generate(requests)
+        let stats = cached.stats()
+        cached.shutdown()
+        func strip(_ results: [GenerationResult]) -> [[Int32]] { results.map(\.tokenIds) }
+        #expect(strip(alone) == strip(Array(expected.prefix(4))))
+        #expect(strip(first) == strip(expected))
+        #expect(strip(second) == strip(expected))
+        #expect(alone[1].cachedPromptTokens == 12, "the 3 full blocks of the shared 13 tokens (block size 4)")
+        #expect(second.allSatisfy { $0.cachedPromptTokens >= 12 })
+        #expect(stats.prefixCacheHitsTotal > 0 && stats.prefixCacheQueriesTotal >= stats.prefixCacheHitsTotal)
+        #expect(stats.kvBlocksUsed == 0, "kept blocks are not in use")
+        #expect(recorder.violations.isEmpty, "\(recorder.violations)")
+    }
+
     @Test func preemptionWithATinyCacheGivesTheSameOutputs() throws {
         let requests = Self.greedyRequests()
         let roomy = try Self.makeEngine()
@@ -126,13 +159,13 @@ import Testing
         for index in 0 ..< 3 { engine.cancel("c\(index)") }
         engine.cancel("c3", reason: .stop) // a stop string found by the caller
         finished.waitForFinished(count: 4)
-        if case let .finished(reason, _, _)? = finished.events(for: "c3").last {
+        if case let .finished(reason, _, _, _)? = finished.events(for: "c3").last {
             #expect(reason == .stop)
         } else {
             Issue.record("c3 did not finish")
         }
         for index in 0 ..< 3 {
-            guard case let .finished(reason, promptTokens, completion)? = finished.events(for: "c\(index)").last else {
+            guard case let .finished(reason, promptTokens, completion, _)? = finished.events(for: "c\(index)").last else {
                 Issue.record("c\(index) did not finish")
                 continue
             }
@@ -254,7 +287,7 @@ import Testing
         let log = EventLog()
         try engine.submit(GenerationRequest(id: "late", promptTokenIds: [1], maxTokens: 400, ignoresEndOfSequence: true)) { log.append("late", $0) }
         engine.shutdown()
-        guard case let .finished(reason, _, _)? = log.events(for: "late").last else {
+        guard case let .finished(reason, _, _, _)? = log.events(for: "late").last else {
             Issue.record("shutdown left a request unfinished")
             return
         }

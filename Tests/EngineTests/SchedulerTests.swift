@@ -281,3 +281,110 @@ import KVCache
         #expect(scheduler.allocator.freeCount == 12)
     }
 }
+
+/// Automatic prefix caching in the scheduler: full prompt blocks shared through reference counts,
+/// kept after a request ends, evicted under pressure, and safe under preemption.
+@Suite struct SchedulerPrefixCachingTests {
+    static func makeScheduler(blockCount: Int = 64, maxBatchedTokens: Int = 512) -> Scheduler {
+        Scheduler(
+            configuration: SchedulerConfiguration(maxBatchedTokens: maxBatchedTokens, maxModelLength: 1_000, blockSize: 4,
+                                                  blockCount: blockCount, enablePrefixCaching: true),
+            endOfSequenceTokenIds: [99])
+    }
+
+    static func run(_ scheduler: inout Scheduler, until done: (Scheduler) -> Bool, limit: Int = 500) {
+        var iterations = 0
+        while !done(scheduler) && iterations < limit {
+            let plan = scheduler.schedule()
+            _ = scheduler.complete(plan, sampledTokens: SchedulerTests.sampleSevens(plan))
+            iterations += 1
+        }
+    }
+
+    @Test func aRepeatedPromptReusesItsFullBlocks() throws {
+        var scheduler = Self.makeScheduler()
+        try scheduler.add(SchedulerTests.request("a", prompt: 10, maxTokens: 3))
+        Self.run(&scheduler) { $0.isIdle }
+        #expect(scheduler.prefixCache?.blockCount == 2, "two full prompt blocks of 4 kept")
+        #expect(scheduler.blocksInUse == 0, "kept blocks are not in use")
+        #expect(scheduler.prefixCacheQueriedTokens == 10 && scheduler.prefixCacheHitTokens == 0)
+
+        try scheduler.add(SchedulerTests.request("b", prompt: 10, maxTokens: 3))
+        let plan = scheduler.schedule()
+        let chunk = try #require(plan.chunks.first)
+        #expect(chunk.firstEntry == 8 && chunk.rowCount == 2, "only the last 2 prompt tokens run")
+        #expect(scheduler.sequence("b")?.cachedPromptTokenCount == 8)
+        #expect(scheduler.prefixCacheHitTokens == 8)
+        #expect(scheduler.invariantViolations().isEmpty)
+        _ = scheduler.complete(plan, sampledTokens: SchedulerTests.sampleSevens(plan))
+        Self.run(&scheduler) { $0.isIdle }
+        #expect(scheduler.invariantViolations().isEmpty)
+    }
+
+    @Test func aPromptOfWholeBlocksStillRunsItsLastToken() throws {
+        var scheduler = Self.makeScheduler()
+        try scheduler.add(SchedulerTests.request("a", prompt: 8, maxTokens: 2))
+        Self.run(&scheduler) { $0.isIdle }
+        try scheduler.add(SchedulerTests.request("b", prompt: 8, maxTokens: 2))
+        let plan = scheduler.schedule()
+        #expect(plan.chunks.first?.firstEntry == 4, "the second block holds the last token, whose logits are needed")
+        #expect(plan.chunks.first?.rowCount == 4)
+        _ = scheduler.complete(plan, sampledTokens: SchedulerTests.sampleSevens(plan))
+        #expect(scheduler.invariantViolations().isEmpty)
+    }
+
+    @Test func runningSequencesShareBlocksAndEveryBlockComesBack() throws {
+        var scheduler = Self.makeScheduler()
+        try scheduler.add(SchedulerTests.request("a", prompt: 13, maxTokens: 20))
+        Self.run(&scheduler) { $0.sequence("a")?.isPrefilling == false && $0.sequence("a")?.entryCount ?? 0 >= 13 }
+        for id in ["b", "c"] { try scheduler.add(SchedulerTests.request(id, prompt: 13, maxTokens: 5)) }
+        _ = scheduler.schedule()
+        let a = try #require(scheduler.sequence("a")), b = try #require(scheduler.sequence("b"))
+        #expect(Array(a.blockTable.blocks.prefix(3)) == Array(b.blockTable.blocks.prefix(3)), "b shares a's three full prompt blocks")
+        #expect(scheduler.allocator.referenceCount(of: a.blockTable.blocks[0]) == 4, "a, b, c and the cache")
+        #expect(scheduler.invariantViolations().isEmpty)
+        Self.run(&scheduler) { $0.isIdle }
+        #expect(scheduler.blocksInUse == 0)
+        #expect(scheduler.allocator.usedCount == scheduler.prefixCache?.blockCount)
+        #expect(scheduler.invariantViolations().isEmpty)
+    }
+
+    @Test func keptBlocksAreEvictedWhenMemoryIsNeeded() throws {
+        var scheduler = Self.makeScheduler(blockCount: 8)
+        for (i, id) in ["a", "b", "c"].enumerated() {
+            // Different prompts: each leaves two kept blocks.
+            try scheduler.add(GenerationRequest(id: id, promptTokenIds: (0 ..< 9).map { Int32(i * 10 + $0) }, maxTokens: 2))
+            Self.run(&scheduler) { $0.isIdle }
+        }
+        #expect(scheduler.prefixCache?.blockCount == 6)
+        #expect(scheduler.allocator.freeCount == 2)
+        // 30 entries need all 8 blocks: the kept ones go, and the request runs to the end.
+        try scheduler.add(GenerationRequest(id: "big", promptTokenIds: (0 ..< 28).map { Int32(100 + $0) }, maxTokens: 3))
+        Self.run(&scheduler) { $0.isIdle }
+        #expect(scheduler.sequence("big") == nil, "finished and gone")
+        #expect(scheduler.preemptionCount == 0)
+        #expect(scheduler.invariantViolations().isEmpty)
+    }
+
+    @Test func preemptingASequenceThatSharesBlocksKeepsTheOthersIntact() throws {
+        var scheduler = Self.makeScheduler(blockCount: 9)
+        try scheduler.add(SchedulerTests.request("seed", prompt: 9, maxTokens: 1))
+        Self.run(&scheduler) { $0.isIdle }
+        // Three sequences share the two kept blocks and then grow until blocks run out.
+        for id in ["x", "y", "z"] { try scheduler.add(SchedulerTests.request(id, prompt: 9, maxTokens: 12)) }
+        var outputs: [String: [Int32]] = [:]
+        var iterations = 0
+        while !scheduler.isIdle && iterations < 500 {
+            let plan = scheduler.schedule()
+            #expect(scheduler.invariantViolations().isEmpty)
+            for advance in scheduler.complete(plan, sampledTokens: SchedulerTests.sampleSevens(plan)) {
+                outputs[advance.sequenceId, default: []] += advance.emittedTokenIds
+            }
+            iterations += 1
+        }
+        #expect(scheduler.preemptionCount > 0, "the cache is too small for all three at once")
+        #expect(outputs["x"]?.count == 12 && outputs["y"]?.count == 12 && outputs["z"]?.count == 12)
+        #expect(scheduler.blocksInUse == 0)
+        #expect(scheduler.invariantViolations().isEmpty)
+    }
+}

@@ -77,6 +77,32 @@ import TestSupport
         #expect(sampled.allSatisfy { $0.completionTokens > 0 })
     }
 
+    /// Chat prompts share the template's system prompt, so the second round finds their first blocks
+    /// in the prefix cache: greedy output is identical with and without caching, in both modes, alone
+    /// and in a batch.
+    @Test func prefixCachingChangesNoOutputInEitherMode() throws {
+        let (fixture, adapter) = try HamburgerTestbed.anyAdapter()
+        let cases = Array(fixture.cases.prefix(3))
+        let requests = cases.enumerated().flatMap { index, testCase in [
+            HamburgerTestbed.request("h\(index)", testCase, maxTokens: Self.maxTokens),
+            GenerationRequest(id: "a\(index)", promptTokenIds: testCase.prompt_ids, maxTokens: Self.maxTokens),
+        ] }
+        let plain = try HamburgerTestbed.engine(adapter, prefixCaching: false)
+        let expected = try plain.generate(requests)
+        plain.shutdown()
+        let cached = try HamburgerTestbed.engine(adapter, blockSize: 4)
+        defer { cached.shutdown() }
+        let alone = try cached.generate([requests[0]]) + cached.generate([requests[1]])
+        let together = try cached.generate(requests)
+        for (a, b) in zip(alone + together, Array(expected.prefix(2)) + expected) {
+            #expect(a.tokenIds == b.tokenIds, "\(a.id): output with prefix caching differs")
+            #expect(a.groupSizes == b.groupSizes, "\(a.id): groups with prefix caching differ")
+        }
+        #expect(alone[1].cachedPromptTokens > 0, "the autoregressive run of the same prompt reuses the HAMburger run's prompt blocks")
+        #expect(together.allSatisfy { $0.cachedPromptTokens > 0 })
+        #expect(expected.allSatisfy { $0.cachedPromptTokens == 0 })
+    }
+
     @Test func maxTokensAndStopTokensCutInsideAGroup() throws {
         let (fixture, runtime) = try HamburgerTestbed.anyAdapter()
         let engine = try HamburgerTestbed.engine(runtime)
@@ -119,7 +145,7 @@ import TestSupport
         for await event in stream {
             switch event {
             case let .tokens(ids, _): sizes.append(ids.count)
-            case let .finished(_, _, completionTokens): completion = completionTokens
+            case let .finished(_, _, completionTokens, _): completion = completionTokens
             }
         }
         // The final group's stop token is counted but not emitted.

@@ -64,10 +64,11 @@ enum HamburgerTestbed {
     }
 
     static func engine(_ adapter: HamburgerAdapter?, kvBlocks: Int = 256, blockSize: Int = 16, maxBatchedTokens: Int = 512,
-                       observer: (@Sendable (IterationReport) -> Void)? = nil) throws -> InferenceEngine {
+                       prefixCaching: Bool = true, observer: (@Sendable (IterationReport) -> Void)? = nil) throws -> InferenceEngine {
         guard let model else { throw EngineError.invalidConfiguration("no model at \(TestPaths.modelPath); run 'make setup'") }
         var configuration = EngineConfiguration(maxBatchedTokens: maxBatchedTokens, kvBlockSize: blockSize, kvCapacity: .blocks(kvBlocks))
         configuration.iterationObserver = observer
+        configuration.enablePrefixCaching = prefixCaching
         return try InferenceEngine(model: model, configuration: configuration, adapter: adapter)
     }
 
