@@ -2,7 +2,8 @@
 
 Run through scripts/cluster-test.sh (`make cluster-test`), which makes the pinned venv. Phases:
 
-1. round_robin: a mixed load (completions and chat, streaming and not) succeeds and is spread evenly.
+1. round_robin and cache_aware: a mixed load (completions and chat, streaming and not) succeeds;
+   round_robin spreads it evenly.
 2. power_of_two: the same mixed load succeeds.
 3. power_of_two with an unbalanced load: replica 1 is kept busy by direct requests; once the router
    has polled its GET /get_load, new requests through the router go to the other replicas.
@@ -125,7 +126,12 @@ class Router(Process):
                 "--worker-urls", *worker_urls, "--log-level", "info",
                 "--health-check-interval-secs", "2", "--health-failure-threshold", "2",
                 "--health-success-threshold", "1", "--worker-startup-timeout-secs", "60",
-                "--worker-startup-check-interval", "1", "--request-timeout-secs", "60"]
+                "--worker-startup-check-interval", "1", "--request-timeout-secs", "60",
+                # Fail over within seconds: a request that meets a stopped replica is retried with
+                # backoff (up to ~3 s) while the circuit breaker (3 failures) and the health check
+                # (every 2 s, 2 failures) take that replica out; half-open again after 5 s.
+                "--retry-max-retries", "8", "--retry-initial-backoff-ms", "100",
+                "--cb-failure-threshold", "3", "--cb-timeout-duration-secs", "5"]
         super().__init__(f"router-{policy}", argv, work / f"router-{policy}.log")
         self.url = f"http://127.0.0.1:{port}"
 
@@ -251,24 +257,32 @@ def main():
             return 1
         figures["replicas_healthy_seconds"] = round(time.monotonic() - started, 1)
 
-        # 1. round_robin: a mixed load succeeds and is spread evenly.
-        router = Router(router_port, args.router, urls, "round_robin", work)
-        router.start()
-        check(router.wait_ready(), "router (round_robin) ready")
-        before = [r.served_posts() for r in replicas]
-        load = Load(router.url, concurrency=4, count=48).start().join()
-        spread = [r.served_posts() - b for r, b in zip(replicas, before)]
-        summary = load.summary()
-        figures["round_robin"] = {**summary, "per_replica": spread}
-        check(summary["ok"] == summary["requests"] == 48, f"round_robin: {summary}, per replica {spread}")
-        check(min(spread) >= 12, f"round_robin spreads the load: {spread}")
-        router.stop()
+        # 1. round_robin (spread evenly) and cache_aware: a mixed load succeeds.
+        for policy in ("round_robin", "cache_aware"):
+            router = Router(router_port, args.router, urls, policy, work)
+            router.start()
+            check(router.wait_ready(), f"router ({policy}) ready")
+            before = [r.served_posts() for r in replicas]
+            load = Load(router.url, concurrency=4, count=48).start().join()
+            spread = [r.served_posts() - b for r, b in zip(replicas, before)]
+            summary = load.summary()
+            figures[policy] = {**summary, "per_replica": spread}
+            check(summary["ok"] == summary["requests"] == 48, f"{policy}: {summary}, per replica {spread}")
+            if policy == "round_robin":
+                check(min(spread) >= 12, f"round_robin spreads the load: {spread}")
+            router.stop()
 
         # 2. power_of_two: the same mixed load succeeds.
         router = Router(router_port, args.router, urls, "power_of_two", work)
         router.start()
         check(router.wait_ready(), "router (power_of_two) ready")
         before = [r.served_posts() for r in replicas]
+        served_at_start = dict(zip(urls, before))
+
+        def routed_in_flight(replica):
+            """Requests power_of_two sent to the replica that it has not answered yet (from the logs)."""
+            sent = sum(d[4] == replica.url for d in router.selections())
+            return sent - (replica.served_posts() - served_at_start[replica.url])
         load = Load(router.url, concurrency=4, count=48).start().join()
         spread = [r.served_posts() - b for r, b in zip(replicas, before)]
         summary = load.summary()
@@ -307,8 +321,9 @@ def main():
 
         # 4. SIGTERM on replica 2 under load: it drains, exits 0, no request fails.
         draining = replicas[1]
-        load = Load(router.url, concurrency=6, max_tokens=32).start()
-        time.sleep(6)
+        load = Load(router.url, concurrency=6, max_tokens=64).start()
+        time.sleep(3)
+        wait_until(lambda: (draining.load() or 0) >= 1, 15, interval=0.05)
         inflight = draining.load()
         term_at = time.monotonic()
         draining.signal_group(signal.SIGTERM)
@@ -335,8 +350,8 @@ def main():
         time.sleep(4)  # the router's health check (every 2 s) sees replica 2 again
         load = Load(router.url, concurrency=6, max_tokens=48).start()
         wait_until(lambda: (killed.load() or 0) >= 1, 15, interval=0.05)
-        inflight = killed.load()
-        served_before = killed.served_posts()
+        inflight_engine = killed.load()
+        inflight = max(inflight_engine or 0, routed_in_flight(killed))
         kill_at = time.monotonic()
         killed.signal_group(signal.SIGKILL)
         killed.proc.wait(timeout=10)
@@ -346,10 +361,11 @@ def main():
         failed = [r for r in load.results if r["outcome"] != "ok"]
         slowest_failure = max((r["end"] - r["start"] for r in failed), default=0)
         after = sum(r["start"] > kill_at and r["outcome"] == "ok" for r in load.results)
-        figures["sigkill"] = {**summary, "in_flight_on_replica": inflight, "served_before_kill": served_before,
+        figures["sigkill"] = {**summary, "in_flight_on_replica": inflight, "in_flight_engine_stats": inflight_engine,
                               "ok_after_kill": after, "slowest_failure_seconds": round(slowest_failure, 1),
                               "failures": [f'{r["kind"]}: {r["detail"]}' for r in failed][:8]}
-        check(len(failed) <= inflight, f"SIGKILL: {len(failed)} failed, {inflight} were in flight on the killed replica ({summary})")
+        check(len(failed) <= inflight, f"SIGKILL: {len(failed)} failed, {inflight} were in flight on the killed replica "
+              f"(routed there and unanswered; its /get_load said {inflight_engine}) ({summary})")
         check(all(r["start"] < kill_at for r in failed), "SIGKILL: every failed request had started before the kill")
         check(after >= 10, f"SIGKILL: the rest kept flowing ({after} succeeded after the kill)")
 
