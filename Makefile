@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= config/hamburger.yaml
 
-.PHONY: setup build build-debug test swift-test python-test api-test serve clean
+.PHONY: setup build build-debug test swift-test python-test api-test manifest-test cluster-test image-test serve clean
 
 ## Install missing Debian packages and download + verify the model (idempotent).
 setup:
@@ -18,6 +18,7 @@ test: setup
 	$(SWIFT) test --skip-build
 	@$(MAKE) --no-print-directory api-test
 	@$(MAKE) --no-print-directory python-test
+	@$(MAKE) --no-print-directory manifest-test
 
 ## The OpenAI-client integration suite against the real server (debug build from `make test`).
 api-test:
@@ -26,6 +27,18 @@ api-test:
 ## The training package's pytest suite (tiny random model; no GPU needed).
 python-test:
 	@if [ -f scripts/python-test.sh ]; then bash scripts/python-test.sh; fi
+
+## Offline validation of docker/kubernetes/ (kubernetes-validate + check-jsonschema; own venv).
+manifest-test:
+	@bash scripts/manifest-test.sh
+
+## 3 replicas behind vllm-router on loopback: routing, power_of_two, drain, kill, rejoin (heavy; not in `test`).
+cluster-test:
+	@bash scripts/cluster-test.sh
+
+## Build the container image here (podman; swift image or local static binary), run it, one completion + stream.
+image-test:
+	@bash scripts/image-test.sh
 
 ## Set up, build, and serve the default configuration.
 serve: build

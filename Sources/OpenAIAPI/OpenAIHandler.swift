@@ -21,7 +21,7 @@ public struct ServedModel: Sendable {
     }
 }
 
-/// The OpenAI-style HTTP API: routes, authentication, CORS, /health, /metrics, and the completion
+/// The OpenAI-style HTTP API: routes, authentication, CORS, /health, /metrics, /get_load, and the completion
 /// endpoints. It is the one place where module errors become HTTP statuses (`APIError`).
 ///
 /// The server can listen before the model is ready: until `attach` is called, /health answers 503 and
@@ -91,7 +91,7 @@ public final class OpenAIHandler: HTTPHandler {
     private func route(_ request: HTTPRequest, responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
         let path = request.path
         let routes: [String: HTTPMethod] = [
-            "/health": .get, "/metrics": .get, "/v1/models": .get, "/v1/completions": .post,
+            "/health": .get, "/metrics": .get, "/get_load": .get, "/v1/models": .get, "/v1/completions": .post,
             "/v1/chat/completions": .post, "/tokenize": .post, "/detokenize": .post,
         ]
         guard let method = routes[path] else { throw .routeNotFound(method: request.method.rawValue, path: path) }
@@ -118,6 +118,10 @@ public final class OpenAIHandler: HTTPHandler {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             _ = responder.send(HTTPResponse(status: .ok, headers: headers, body: Data(text.utf8)))
+            log(200, 0, 0)
+            return
+        case "/get_load":
+            sendJSON(JSONCoding.encode(WorkerLoad(stats: servedModel?.engine.stats())), to: responder, request: request)
             log(200, 0, 0)
             return
         default:

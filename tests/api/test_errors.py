@@ -135,9 +135,10 @@ def test_missing_or_wrong_key_is_401(restricted):
             assert_error_envelope(r, 401, code="invalid_api_key")
             assert r.headers.get("www-authenticate") == "Bearer"
         assert_error_envelope(http.get("/v1/models"), 401)
-        # /health and /metrics are for probes and scrapers: no key needed.
+        # /health, /metrics and /get_load are for probes, scrapers and routers: no key needed.
         assert http.get("/health").status_code == 200
         assert http.get("/metrics").status_code == 200
+        assert http.get("/get_load").status_code == 200
 
 
 def test_every_configured_key_is_accepted(restricted):
