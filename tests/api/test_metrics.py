@@ -39,3 +39,46 @@ def test_get_load_counts_requests_in_flight(server, client):
         busy = http.get("/get_load").json()
         stream.close()
     assert list(busy) == ["load"] and busy["load"] >= 1
+
+
+def test_a_repeated_prompt_is_served_from_the_prefix_cache(server, client):
+    """A long shared prompt: the second request reports cached prompt tokens (whole and streamed), the
+    prefix-cache counters grow by tokens, and the answer is the same."""
+    prompt = "The following is a list of facts about the solar system, written for a school project. " * 4
+    before = server.metrics()
+    first = client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=6, temperature=0)
+    second = client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=6, temperature=0)
+    stream = list(client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=6, temperature=0, stream=True,
+                                            stream_options={"include_usage": True}))
+    after = server.metrics()
+    assert second.choices[0].text == first.choices[0].text
+    cached = second.usage.prompt_tokens_details.cached_tokens
+    assert 0 < cached < second.usage.prompt_tokens, second.usage
+    assert cached % 16 == 0, "whole blocks of 16 tokens"
+    assert stream[-1].usage.prompt_tokens_details.cached_tokens == cached
+    hits = after.get("hamburger:prefix_cache_hits_total", 0) - before.get("hamburger:prefix_cache_hits_total", 0)
+    queries = after.get("hamburger:prefix_cache_queries_total", 0) - before.get("hamburger:prefix_cache_queries_total", 0)
+    assert hits >= 2 * cached and queries >= 3 * second.usage.prompt_tokens
+    assert after["hamburger:kv_cache_usage_perc"] == 0, "kept blocks do not count as in use"
+
+
+def test_hamburger_min_probability_is_honoured_and_checked(server, client):
+    """The quality-first floor: at a low confidence, a floor of 0.999 drops almost every micro token,
+    so the same answer length takes more base passes (macro steps); out of range is a 400 naming it."""
+    messages = [{"role": "user", "content": "Write a short poem about the sea."}]
+
+    def macro_steps(extra: dict) -> tuple[float, int]:
+        before = server.metrics().get("hamburger:macro_steps_total", 0)
+        r = client.chat.completions.create(model=MODEL_NAME, messages=messages, max_tokens=24, temperature=0,
+                                           extra_body={"decoding": "hamburger", "hamburger_confidence": 0.05,
+                                                       "ignore_eos": True, **extra})
+        return server.metrics().get("hamburger:macro_steps_total", 0) - before, r.usage.completion_tokens
+
+    loose, loose_tokens = macro_steps({})
+    strict, strict_tokens = macro_steps({"hamburger_min_probability": 0.999})
+    assert loose_tokens == strict_tokens == 24
+    assert strict > loose, (strict, loose)
+    with server.http() as http:
+        bad = http.post("/v1/chat/completions", json={"model": MODEL_NAME, "messages": messages, "hamburger_min_probability": 1.5})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "hamburger_min_probability"
