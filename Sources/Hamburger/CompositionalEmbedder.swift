@@ -14,25 +14,29 @@ public struct CompositionalEmbedder: Sendable {
     public let maxSteps: Int
     /// `[K][width/2]` position vectors.
     let positions: [Float]
-    let wq: [Float], wk: [Float], wv: [Float], wout: [Float]
-    /// The same matrices as products (sharing the arrays' storage).
-    private let query: LinearWeight, key: LinearWeight, value: LinearWeight, output: LinearWeight
+    /// `W_q`, `W_out` `[width][width]`; `W_k`, `W_v` `[width][width + width/2]`.
+    let query: LinearWeight, key: LinearWeight, value: LinearWeight, output: LinearWeight
 
     public init(width: Int, headCount: Int, headDim: Int, maxSteps: Int, positions: [Float],
-                wq: [Float], wk: [Float], wv: [Float], wout: [Float]) {
+                wq: LinearWeight, wk: LinearWeight, wv: LinearWeight, wout: LinearWeight) {
         self.width = width
         self.headCount = headCount
         self.headDim = headDim
         self.maxSteps = maxSteps
         self.positions = positions
-        self.wq = wq
-        self.wk = wk
-        self.wv = wv
-        self.wout = wout
-        query = .float(wq, outputWidth: width, inputWidth: width)
-        key = .float(wk, outputWidth: width, inputWidth: width + width / 2)
-        value = .float(wv, outputWidth: width, inputWidth: width + width / 2)
-        output = .float(wout, outputWidth: width, inputWidth: width)
+        query = wq
+        key = wk
+        value = wv
+        output = wout
+    }
+
+    /// Float matrices, row-major.
+    public init(width: Int, headCount: Int, headDim: Int, maxSteps: Int, positions: [Float],
+                wq: [Float], wk: [Float], wv: [Float], wout: [Float]) {
+        let keyWidth = width + width / 2
+        self.init(width: width, headCount: headCount, headDim: headDim, maxSteps: maxSteps, positions: positions,
+                  wq: .float(wq, outputWidth: width, inputWidth: width), wk: .float(wk, outputWidth: width, inputWidth: keyWidth),
+                  wv: .float(wv, outputWidth: width, inputWidth: keyWidth), wout: .float(wout, outputWidth: width, inputWidth: width))
     }
 
     /// One `[width]` vector per group (each of 1 ... K tokens); `embed(token, into)` writes `E[token]`.

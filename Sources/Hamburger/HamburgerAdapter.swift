@@ -55,10 +55,10 @@ public final class HamburgerAdapter: Sendable {
         embedder = CompositionalEmbedder(
             width: d, headCount: config.embedder.heads, headDim: config.embedder.headDim, maxSteps: K,
             positions: try file.floats("embedder.pos", shape: [K, d / 2]),
-            wq: try file.floats("embedder.w_q", shape: [d, d]),
-            wk: try file.floats("embedder.w_k", shape: [d, d + d / 2]),
-            wv: try file.floats("embedder.w_v", shape: [d, d + d / 2]),
-            wout: try file.floats("embedder.w_out", shape: [d, d]))
+            wq: try file.linearWeight("embedder.w_q", outputWidth: d, inputWidth: d),
+            wk: try file.linearWeight("embedder.w_k", outputWidth: d, inputWidth: d + d / 2),
+            wv: try file.linearWeight("embedder.w_v", outputWidth: d, inputWidth: d + d / 2),
+            wout: try file.linearWeight("embedder.w_out", outputWidth: d, inputWidth: d))
         var layers: [LlamaLayerWeights] = []
         for i in 0..<config.microLayers {
             let p = "micro.blk.\(i)."
@@ -81,9 +81,9 @@ public final class HamburgerAdapter: Sendable {
             ropeTheta: hp.ropeTheta)
         stopHead = StopHead(
             width: d,
-            fc1: try file.floats("stop.fc1.weight", shape: [d, d]), b1: try file.floats("stop.fc1.bias", shape: [d]),
-            fc2: try file.floats("stop.fc2.weight", shape: [d, d]), b2: try file.floats("stop.fc2.bias", shape: [d]),
-            fc3: try file.floats("stop.fc3.weight", shape: [1, d]), b3: try file.floats("stop.fc3.bias", shape: [1])[0])
+            fc1: try file.linearWeight("stop.fc1.weight", outputWidth: d, inputWidth: d), b1: try file.floats("stop.fc1.bias", shape: [d]),
+            fc2: try file.linearWeight("stop.fc2.weight", outputWidth: d, inputWidth: d), b2: try file.floats("stop.fc2.bias", shape: [d]),
+            fc3: try file.linearWeight("stop.fc3.weight", outputWidth: 1, inputWidth: d), b3: try file.floats("stop.fc3.bias", shape: [1])[0])
 
         let rank = config.lora.rank
         if rank > 0, !config.lora.layers.isEmpty, !config.lora.targets.isEmpty {
@@ -96,8 +96,8 @@ public final class HamburgerAdapter: Sendable {
                     let (inner, out) = Self.loraShape(target, hp)
                     let p = "lora.blk.\(layer).\(name)."
                     deltas[layer][target] = LoRAAdapter.Delta(
-                        rank: rank, inputWidth: inner, outputWidth: out,
-                        a: try file.floats(p + "a", shape: [rank, inner]), b: try file.floats(p + "b", shape: [out, rank]))
+                        a: try file.linearWeight(p + "a", outputWidth: rank, inputWidth: inner),
+                        b: try file.linearWeight(p + "b", outputWidth: out, inputWidth: rank))
                 }
             }
             mergeLoRA = LoRAAdapter(scaling: Float(config.lora.scaling), layers: deltas)

@@ -6,21 +6,24 @@ import Llama
 /// macro step ends after the token read from hidden state `h`. Batched: one GEMM per layer over rows.
 public struct StopHead: Sendable {
     public let width: Int
-    let fc1: [Float], b1: [Float], fc2: [Float], b2: [Float], fc3: [Float], b3: Float
-    /// The same matrices as products (sharing the arrays' storage).
-    private let layer1: LinearWeight, layer2: LinearWeight, layer3: LinearWeight
+    /// `fc1`, `fc2` `[width][width]`, `fc3` `[1][width]`.
+    let layer1: LinearWeight, layer2: LinearWeight, layer3: LinearWeight
+    let b1: [Float], b2: [Float], b3: Float
 
-    public init(width: Int, fc1: [Float], b1: [Float], fc2: [Float], b2: [Float], fc3: [Float], b3: Float) {
+    public init(width: Int, fc1: LinearWeight, b1: [Float], fc2: LinearWeight, b2: [Float], fc3: LinearWeight, b3: Float) {
         self.width = width
-        self.fc1 = fc1
+        layer1 = fc1
+        layer2 = fc2
+        layer3 = fc3
         self.b1 = b1
-        self.fc2 = fc2
         self.b2 = b2
-        self.fc3 = fc3
         self.b3 = b3
-        layer1 = .float(fc1, outputWidth: width, inputWidth: width)
-        layer2 = .float(fc2, outputWidth: width, inputWidth: width)
-        layer3 = .float(fc3, outputWidth: 1, inputWidth: width)
+    }
+
+    /// Float matrices, row-major.
+    public init(width: Int, fc1: [Float], b1: [Float], fc2: [Float], b2: [Float], fc3: [Float], b3: Float) {
+        self.init(width: width, fc1: .float(fc1, outputWidth: width, inputWidth: width), b1: b1,
+                  fc2: .float(fc2, outputWidth: width, inputWidth: width), b2: b2, fc3: .float(fc3, outputWidth: 1, inputWidth: width), b3: b3)
     }
 
     /// `[rowCount]` stop probabilities of `hidden` `[rowCount][width]`.

@@ -19,21 +19,25 @@ public final class LoRAAdapter: Sendable {
         case ffnDown = "ffn_down"
     }
 
-    /// One delta: `A` `[rank][inputWidth]`, `B` `[outputWidth][rank]`.
+    /// One delta: `A` `[rank][inputWidth]`, `B` `[outputWidth][rank]` (Float or half-precision products).
     public struct Delta: Sendable {
         public let rank: Int
         public let inputWidth: Int
         public let outputWidth: Int
-        public let a: [Float]
-        public let b: [Float]
+        public let a: LinearWeight
+        public let b: LinearWeight
 
-        public init(rank: Int, inputWidth: Int, outputWidth: Int, a: [Float], b: [Float]) {
-            precondition(a.count == rank * inputWidth && b.count == outputWidth * rank, "LoRA delta shapes checked by the loader")
-            self.rank = rank
-            self.inputWidth = inputWidth
-            self.outputWidth = outputWidth
+        public init(a: LinearWeight, b: LinearWeight) {
+            precondition(a.outputWidth == b.inputWidth, "LoRA delta shapes checked by the loader")
+            rank = a.outputWidth
+            inputWidth = a.inputWidth
+            outputWidth = b.outputWidth
             self.a = a
             self.b = b
+        }
+
+        public init(rank: Int, inputWidth: Int, outputWidth: Int, a: [Float], b: [Float]) {
+            self.init(a: .float(a, outputWidth: rank, inputWidth: inputWidth), b: .float(b, outputWidth: outputWidth, inputWidth: rank))
         }
     }
 
@@ -54,29 +58,12 @@ public final class LoRAAdapter: Sendable {
         _ target: Target, layer: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: [Int]
     ) {
         guard !rows.isEmpty, layer < layers.count, let delta = layers[layer][target] else { return }
-        let m = rows.count, inner = delta.inputWidth, out = delta.outputWidth, rank = delta.rank
+        let m = rows.count, inner = delta.inputWidth, out = delta.outputWidth
         var gathered = [Float](repeating: 0, count: m * inner)
-        var low = [Float](repeating: 0, count: m * rank)
-        var high = [Float](repeating: 0, count: m * out)
         gathered.withUnsafeMutableBufferPointer { g in
             for (i, r) in rows.enumerated() { (g.baseAddress! + i * inner).update(from: input + r * inner, count: inner) }
         }
-        gathered.withUnsafeBufferPointer { g in
-            low.withUnsafeMutableBufferPointer { l in
-                delta.a.withUnsafeBufferPointer { a in
-                    matmulTransposed(output: l.baseAddress!, input: g.baseAddress!, weights: a.baseAddress!,
-                                     rowCount: m, inputWidth: inner, outputWidth: rank)
-                }
-            }
-        }
-        low.withUnsafeBufferPointer { l in
-            high.withUnsafeMutableBufferPointer { h in
-                delta.b.withUnsafeBufferPointer { b in
-                    matmulTransposed(output: h.baseAddress!, input: l.baseAddress!, weights: b.baseAddress!,
-                                     rowCount: m, inputWidth: rank, outputWidth: out)
-                }
-            }
-        }
+        let high = delta.b.apply(delta.a.apply(gathered, rows: m, pool: nil), rows: m, pool: nil)
         for (i, r) in rows.enumerated() {
             let y = output + r * out
             for j in 0..<out { y[j] += scaling * high[i * out + j] }

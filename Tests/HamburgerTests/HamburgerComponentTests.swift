@@ -18,14 +18,24 @@ struct HamburgerComponentTests {
         for c in 0..<4 { output[c] = table[Int(token)][c] }
     }
 
+    /// The embedder's matrices, kept for the naive reference.
+    struct EmbedderWeights {
+        var positions: [Float], wq: [Float], wk: [Float], wv: [Float], wout: [Float]
+    }
+
+    static func embedderWeights(zeroOut: Bool) -> EmbedderWeights {
+        EmbedderWeights(positions: values(3 * 2, seed: 1), wq: values(16, seed: 2), wk: values(4 * 6, seed: 3), wv: values(4 * 6, seed: 4),
+                        wout: zeroOut ? Array(repeating: 0, count: 16) : values(16, seed: 5))
+    }
+
     static func embedder(zeroOut: Bool) -> CompositionalEmbedder {
-        CompositionalEmbedder(width: 4, headCount: 2, headDim: 2, maxSteps: 3, positions: values(3 * 2, seed: 1),
-                              wq: values(16, seed: 2), wk: values(4 * 6, seed: 3), wv: values(4 * 6, seed: 4),
-                              wout: zeroOut ? Array(repeating: 0, count: 16) : values(16, seed: 5))
+        let w = embedderWeights(zeroOut: zeroOut)
+        return CompositionalEmbedder(width: 4, headCount: 2, headDim: 2, maxSteps: 3, positions: w.positions,
+                                     wq: w.wq, wk: w.wk, wv: w.wv, wout: w.wout)
     }
 
     /// HAMBURGER.md's formula written out directly.
-    static func naiveMerge(_ e: CompositionalEmbedder, _ group: [Int32]) -> [Float] {
+    static func naiveMerge(_ e: EmbedderWeights, _ group: [Int32]) -> [Float] {
         let d = 4, hd = 2
         let rows = group.map { table[Int($0)] }
         if rows.count == 1 { return rows[0] }
@@ -52,7 +62,7 @@ struct HamburgerComponentTests {
         let groups: [[Int32]] = [[2], [0, 3], [1, 1, 2], [3]]
         let merged = e.merge(groups, embed: Self.embed)
         for (group, vector) in zip(groups, merged) {
-            let reference = Self.naiveMerge(e, group)
+            let reference = Self.naiveMerge(Self.embedderWeights(zeroOut: false), group)
             #expect(zip(vector, reference).allSatisfy { abs($0 - $1) < 1e-5 }, "group \(group): \(vector) vs \(reference)")
         }
         #expect(merged[0] == Self.table[2], "k = 1 is exactly the embedding")
@@ -63,16 +73,17 @@ struct HamburgerComponentTests {
 
     @Test func stopHeadMatchesTheFormula() {
         let d = 4
-        let head = StopHead(width: d, fc1: Self.values(16, seed: 6), b1: Self.values(4, seed: 7), fc2: Self.values(16, seed: 8),
-                            b2: Self.values(4, seed: 9), fc3: Self.values(4, seed: 10), b3: 0.25)
+        let fc1 = Self.values(16, seed: 6), b1 = Self.values(4, seed: 7), fc2 = Self.values(16, seed: 8)
+        let b2 = Self.values(4, seed: 9), fc3 = Self.values(4, seed: 10), b3: Float = 0.25
+        let head = StopHead(width: d, fc1: fc1, b1: b1, fc2: fc2, b2: b2, fc3: fc3, b3: b3)
         let hidden = Self.values(3 * d, seed: 11, scale: 2)
         let stops = head.probabilities(hidden, rowCount: 3)
         func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
         for r in 0..<3 {
             let h = Array(hidden[r * d ..< (r + 1) * d])
-            let a = (0..<d).map { o in silu((0..<d).reduce(head.b1[o]) { $0 + head.fc1[o * d + $1] * h[$1] }) }
-            let b = (0..<d).map { o in silu((0..<d).reduce(head.b2[o]) { $0 + head.fc2[o * d + $1] * a[$1] }) }
-            let logit = (0..<d).reduce(head.b3) { $0 + head.fc3[$1] * b[$1] }
+            let a = (0..<d).map { o in silu((0..<d).reduce(b1[o]) { $0 + fc1[o * d + $1] * h[$1] }) }
+            let b = (0..<d).map { o in silu((0..<d).reduce(b2[o]) { $0 + fc2[o * d + $1] * a[$1] }) }
+            let logit = (0..<d).reduce(b3) { $0 + fc3[$1] * b[$1] }
             #expect(abs(stops[r] - 1 / (1 + expf(-logit))) < 1e-6)
         }
     }
