@@ -40,6 +40,21 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "HAMburger micro-token probability floor in [0, 1) (default: the adapter's).")
     var minProbability: Double?
 
+    @Flag(help: "Capacity: submit --requests chat requests at once into a --kv-budget-mib KV cache and report the sequences running, preemptions, tok/s, TTFT and KV per token for each --decoding mode, --kv-types type and --prefix-caching setting.")
+    var capacity = false
+
+    @Option(help: "With --capacity: the KV cache size in MiB.")
+    var kvBudgetMib: Int = 48
+
+    @Option(help: "With --capacity: requests submitted at once.")
+    var requests: Int = 48
+
+    @Option(help: "With --capacity: comma-separated KV element types (float32, bfloat16, float16).")
+    var kvTypes: String = "float32,float16"
+
+    @Option(help: "With --capacity: comma-separated prefix-caching settings (on, off).")
+    var prefixCaching: String = "off,on"
+
     @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
 
@@ -50,6 +65,34 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if capacity {
+            let modes = decoding == "both" ? ["autoregressive", "hamburger"] : [decoding]
+            guard modes.allSatisfy({ $0 == "autoregressive" || $0 == "hamburger" }) else {
+                throw ValidationError("--decoding must be 'autoregressive', 'hamburger' or 'both'")
+            }
+            let types = try kvTypes.split(separator: ",").map { name in
+                guard let type = KVElementType(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--kv-types takes float32, bfloat16 and float16, comma-separated; got '\(name)'")
+                }
+                return type
+            }
+            let caching = try prefixCaching.split(separator: ",").map { setting in
+                switch setting.trimmingCharacters(in: .whitespaces) {
+                case "on": return true
+                case "off": return false
+                default: throw ValidationError("--prefix-caching takes on and off, comma-separated; got '\(setting)'")
+                }
+            }
+            guard kvBudgetMib > 0, requests > 0, maxTokens > 0, !types.isEmpty, !caching.isEmpty else {
+                throw ValidationError("--kv-budget-mib, --requests and --max-tokens must be positive, with at least one KV type and prefix setting")
+            }
+            if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
+            if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
+            try CapacityBench(modelOptions: modelOptions, budgetBytes: kvBudgetMib << 20, requests: requests, maxTokens: maxTokens,
+                              modes: modes, kvTypes: types, prefixCaching: caching, adapterPath: adapter, confidence: confidence,
+                              minProbability: minProbability, json: json).run()
+            return
+        }
         if let concurrency {
             let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else {
