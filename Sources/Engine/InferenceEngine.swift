@@ -87,7 +87,8 @@ public final class InferenceEngine: Sendable {
             }
         }
         try Scheduler.validate(request, configuration: schedulerConfiguration)
-        for token in request.promptTokenIds + request.stopTokenIds where token < 0 || Int(token) >= vocabSize {
+        for token in request.promptTokenIds + request.stopTokenIds + request.sampling.logitBias.keys.sorted()
+        where token < 0 || Int(token) >= vocabSize {
             throw .tokenOutOfRange(requestId: request.id, tokenId: token, vocabSize: vocabSize)
         }
         try request.sampling.validate()

@@ -43,7 +43,7 @@ public struct RequestSampler: Sendable {
     /// Chooses the next token from one row of `[vocab]` logits and records it for the penalties.
     public mutating func sample(logits: UnsafeBufferPointer<Float>, scratch: inout SamplingScratch) -> SampledToken {
         let token: Int
-        if parameters.isGreedy && !parameters.hasPenalties {
+        if parameters.isGreedy && !parameters.adjustsLogits {
             token = SamplingMath.argmax(logits)
         } else {
             scratch.prepare(vocabSize: logits.count)
@@ -53,6 +53,7 @@ public struct RequestSampler: Sendable {
                     adjusted, outputCounts: outputCounts, seenTokens: seenTokens,
                     presence: parameters.presencePenalty, frequency: parameters.frequencyPenalty,
                     repetition: parameters.repetitionPenalty)
+                for (token, bias) in parameters.logitBias where Int(token) < adjusted.count && token >= 0 { adjusted[Int(token)] += bias }
                 if parameters.isGreedy { return SamplingMath.argmax(UnsafeBufferPointer(adjusted)) }
                 return scratch.probabilities.withUnsafeMutableBufferPointer { probabilities in
                     SamplingMath.softmax(probabilities, logits: UnsafeBufferPointer(adjusted), temperature: parameters.temperature)

@@ -1,6 +1,6 @@
 /// How the next token is chosen from a row's logits, per request (OpenAI / vLLM semantics).
 ///
-/// Order of application: repetition, frequency and presence penalties on the logits; then greedy
+/// Order of application: repetition, frequency and presence penalties and the logit bias on the logits; then greedy
 /// argmax when `temperature == 0`; otherwise logits / temperature, softmax, top-k, top-p (over the
 /// survivors of top-k), min-p (relative to the most likely token), and one draw from the request's own
 /// seeded generator. The same seed and the same logits give the same tokens whatever else is in the batch.
@@ -21,11 +21,15 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     public var repetitionPenalty: Float
     /// Seed of the request's random generator; nil = a fresh random seed.
     public var seed: UInt64?
+    /// Added to the logits of these token ids before sampling (OpenAI's `logit_bias`); each in [-100, 100].
+    public var logitBias: [Int32: Float] = [:]
 
     public init(
         temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0,
-        presencePenalty: Float = 0, frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil
+        presencePenalty: Float = 0, frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil,
+        logitBias: [Int32: Float] = [:]
     ) {
+        self.logitBias = logitBias
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -43,6 +47,8 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     public var isGreedy: Bool { temperature == 0 }
     /// Whether any penalty changes the logits.
     public var hasPenalties: Bool { presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 }
+    /// Whether anything (a penalty or a bias) changes the logits before the choice.
+    public var adjustsLogits: Bool { hasPenalties || !logitBias.isEmpty }
 
     /// The first parameter out of range, as an error.
     public func validate() throws(EngineError) {
@@ -61,6 +67,9 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
         }
         guard repetitionPenalty.isFinite, repetitionPenalty > 0 else {
             throw bad("repetition_penalty", "\(repetitionPenalty)", "> 0 (1 = off)")
+        }
+        for (token, bias) in logitBias.sorted(by: { $0.key < $1.key }) where !(bias.isFinite && abs(bias) <= 100) {
+            throw bad("logit_bias", "\(bias) for token \(token)", "in [-100, 100]")
         }
     }
 }

@@ -22,7 +22,12 @@ public struct ChatCompletionRequest: Decodable, Sendable {
                 content = ""
             } else {
                 let parts = try c.decode([Part].self, forKey: .content)
-                content = parts.compactMap { $0.type == "text" ? $0.text : nil }.joined()
+                if let other = parts.first(where: { $0.type != "text" }) {
+                    throw DecodingError.dataCorrupted(.init(
+                        codingPath: c.codingPath + [CodingKeys.content],
+                        debugDescription: "content parts of type '\(other.type)' are not supported (this model reads text parts only)"))
+                }
+                content = parts.compactMap(\.text).joined()
             }
         }
     }
@@ -50,14 +55,16 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var decoding: String?
     public var hamburgerConfidence: Double?
     public var hamburgerMinProbability: Double?
+    /// Token id (as a string) -> bias added to its logit, in [-100, 100].
+    public var logitBias: [String: Double]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, messages, n, stop, seed, stream, logprobs, user, decoding, temperature
         case maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
         case topP = "top_p", topK = "top_k", minP = "min_p", topLogprobs = "top_logprobs"
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
-        case hamburgerMinProbability = "hamburger_min_probability"
+        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias"
     }
 }

@@ -23,14 +23,16 @@ public struct CompletionRequest: Decodable, Sendable {
     public var decoding: String?
     public var hamburgerConfidence: Double?
     public var hamburgerMinProbability: Double?
+    /// Token id (as a string) -> bias added to its logit, in [-100, 100].
+    public var logitBias: [String: Double]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, n, stop, seed, stream, logprobs, echo, user, decoding, temperature
         case maxTokens = "max_tokens", topP = "top_p", topK = "top_k", minP = "min_p"
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
-        case hamburgerMinProbability = "hamburger_min_probability"
+        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias"
     }
 }
 

@@ -45,6 +45,16 @@ enum JSONCoding {
         return nil
     }
 
+    /// Refuses a body with a top-level key outside `accepted` (a field this server does not support,
+    /// such as `best_of`, `suffix` or `tools`): a 400 naming it, never a silent ignore. Bodies that are
+    /// not JSON objects are left to `decode`, which says what is wrong with them.
+    static func refuseUnsupportedKeys(in body: Data, accepted: Set<String>) throws(APIError) {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else { return }
+        if let key = object.keys.sorted().first(where: { !accepted.contains($0) }) {
+            throw .invalidField(param: key, message: "'\(key)' is not supported by this server; remove it (see the README's request fields).")
+        }
+    }
+
     /// `messages[0].content` style path of a coding path.
     static func fieldPath(_ path: [CodingKey]) -> String {
         var out = ""

@@ -7,6 +7,7 @@ import Tokenization
 extension OpenAIHandler {
     func startCompletion(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
                          log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+        try JSONCoding.refuseUnsupportedKeys(in: request.body, accepted: Set(CompletionRequest.CodingKeys.allCases.map(\.rawValue)))
         let body = try JSONCoding.decode(CompletionRequest.self, from: request.body)
         try checkModelName(body.model)
         let prompts: [[Int32]]
@@ -32,6 +33,7 @@ extension OpenAIHandler {
 
     func startChat(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
                    log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+        try JSONCoding.refuseUnsupportedKeys(in: request.body, accepted: Set(ChatCompletionRequest.CodingKeys.allCases.map(\.rawValue)))
         let body = try JSONCoding.decode(ChatCompletionRequest.self, from: request.body)
         try checkModelName(body.model)
         guard !body.messages.isEmpty else { throw .invalidField(param: "messages", message: "'messages' must contain at least one message.") }

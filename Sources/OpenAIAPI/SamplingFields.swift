@@ -18,6 +18,7 @@ struct SamplingFields {
     var decoding: String?
     var hamburgerConfidence: Double?
     var hamburgerMinProbability: Double?
+    var logitBias: [String: Double]?
 
     /// Most choices per request.
     static let maxChoices = 16
@@ -57,11 +58,21 @@ struct SamplingFields {
         try range("frequency_penalty", frequencyPenalty, { abs($0) <= 2 }, "between -2 and 2")
         try range("repetition_penalty", repetitionPenalty, { $0 > 0 && $0 <= 2 }, "in (0, 2]")
         if let topK, topK < -1 { throw .invalidField(param: "top_k", message: "'top_k' must be -1 or 0 (off) or a positive number, got \(topK).") }
+        var bias: [Int32: Float] = [:]
+        for (key, value) in (logitBias ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let token = Int32(key), token >= 0 else {
+                throw .invalidField(param: "logit_bias", message: "'logit_bias' keys must be token ids (non-negative integers as strings), got '\(key)'.")
+            }
+            guard value.isFinite, abs(value) <= 100 else {
+                throw .invalidField(param: "logit_bias", message: "'logit_bias' values must be between -100 and 100, got \(value) for token \(key).")
+            }
+            bias[token] = Float(value)
+        }
         return SamplingParameters(
             temperature: Float(temperature ?? 1), topK: max(0, topK ?? 0), topP: Float(topP ?? 1), minP: Float(minP ?? 0),
             presencePenalty: Float(presencePenalty ?? 0), frequencyPenalty: Float(frequencyPenalty ?? 0),
             repetitionPenalty: Float(repetitionPenalty ?? 1),
-            seed: seed.map { UInt64(bitPattern: Int64($0)) &+ UInt64(index) })
+            seed: seed.map { UInt64(bitPattern: Int64($0)) &+ UInt64(index) }, logitBias: bias)
     }
 
     /// The decoding mode: the request's, or the server default. HAMburger's confidence and micro-token
@@ -98,7 +109,7 @@ extension CompletionRequest {
         SamplingFields(maxTokens: maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP, n: n, stop: stop,
                        seed: seed, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                        repetitionPenalty: repetitionPenalty, ignoreEos: ignoreEos, decoding: decoding,
-                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability)
+                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability, logitBias: logitBias)
     }
 }
 
@@ -107,6 +118,6 @@ extension ChatCompletionRequest {
         SamplingFields(maxTokens: maxCompletionTokens ?? maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP, n: n,
                        stop: stop, seed: seed, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                        repetitionPenalty: repetitionPenalty, ignoreEos: ignoreEos, decoding: decoding,
-                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability)
+                       hamburgerConfidence: hamburgerConfidence, hamburgerMinProbability: hamburgerMinProbability, logitBias: logitBias)
     }
 }

@@ -24,6 +24,26 @@ import Testing
         #expect(Self.sample(&sampler, [4, 3, 5, 2.9]).tokenId == 2)
     }
 
+    @Test func logitBiasBansAndForcesTokensGreedyOrSampled() throws {
+        let logits: [Float] = [0.1, 3, -2, 2.9]
+        var banned = RequestSampler(parameters: SamplingParameters(temperature: 0, logitBias: [1: -100]), promptTokenIds: [],
+                                    logprobCount: 1, seed: 1)
+        let token = Self.sample(&banned, logits)
+        #expect(token.tokenId == 3, "the argmax is banned; the runner-up wins")
+        #expect(token.logprob?.logprob == RequestSampler.logprob(of: 3, logits: UnsafeBufferPointer(start: logits, count: 4), alternatives: 0).logprob,
+                "logprobs stay those of the raw logits")
+        var forced = RequestSampler(parameters: SamplingParameters(temperature: 1.5, seed: 7, logitBias: [2: 100]), promptTokenIds: [],
+                                    logprobCount: nil, seed: 1)
+        for step in 0 ..< 200 {
+            #expect(Self.sample(&forced, SamplingMathTests.randomLogits(64, seed: UInt64(step))).tokenId == 2)
+        }
+        var sampledBan = RequestSampler(parameters: SamplingParameters(temperature: 2, seed: 3, logitBias: [5: -100]), promptTokenIds: [],
+                                        logprobCount: nil, seed: 1)
+        let flat = [Float](repeating: 0, count: 8)
+        for _ in 0 ..< 500 { #expect(Self.sample(&sampledBan, flat).tokenId != 5) }
+        #expect(throws: EngineError.self) { try SamplingParameters(logitBias: [1: 101]).validate() }
+    }
+
     @Test func sameSeedSameTokensDifferentSeedDifferentTokens() {
         let parameters = SamplingParameters(temperature: 1.2, topK: 30, topP: 0.95, minP: 0.01, seed: 1234)
         var first = RequestSampler(parameters: parameters, promptTokenIds: [1, 2], logprobCount: nil, seed: 0)

@@ -167,7 +167,7 @@ import Testing
     @Test func chatMessagesDecode() throws {
         let r = try chat("""
             {"model": "m", "messages": [{"role": "system", "content": "Be brief."},
-             {"role": "user", "content": [{"type": "text", "text": "Hi "}, {"type": "image_url"}, {"type": "text", "text": "there"}]},
+             {"role": "user", "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]},
              {"role": "assistant", "content": null}],
              "max_completion_tokens": 9, "logprobs": true, "top_logprobs": 2}
             """)
@@ -177,6 +177,11 @@ import Testing
         #expect(r.samplingFields.maxTokens == 9)
         #expect(r.logprobs == true)
         #expect(r.topLogprobs == 2)
+    }
+
+    @Test func chatImagePartsAreRefusedNotDropped() {
+        let body = #"{"messages": [{"role": "user", "content": "x"}, {"role": "user", "content": [{"type": "text", "text": "Hi"}, {"type": "image_url"}]}]}"#
+        #expect(blamedField(ChatCompletionRequest.self, body) == "messages[1].content")
     }
 
     @Test func chatMaxCompletionTokensWinsOverMaxTokens() throws {

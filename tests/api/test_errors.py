@@ -96,6 +96,9 @@ def test_wrong_type_names_the_field(server, path, body, param):
     ({"prompt": "x", "stop": ["a", "b", "c", "d", "e"]}, "stop"),
     ({"prompt": "x", "decoding": "beam"}, "decoding"),
     ({"prompt": "x", "hamburger_confidence": 1.5}, "hamburger_confidence"),
+    ({"prompt": "x", "hamburger_min_probability": -0.5}, "hamburger_min_probability"),
+    ({"prompt": "x", "logit_bias": {"7042": 101}}, "logit_bias"),
+    ({"prompt": "x", "logit_bias": {"Paris": 5}}, "logit_bias"),
     ({"prompt": []}, "prompt"),
     ({"prompt": [999999]}, "prompt"),
 ])
@@ -269,3 +272,50 @@ def test_flood_gets_503s_each_an_envelope(one_slot):
             assert "retry-after" in r.headers
         else:
             assert r.json()["usage"]["completion_tokens"] == 24
+
+
+@pytest.mark.parametrize("path,field,value", [
+    ("/v1/completions", "best_of", 2),
+    ("/v1/completions", "suffix", " end."),
+    ("/v1/completions", "response_format", {"type": "json_object"}),
+    ("/v1/completions", "no_such_field", 1),
+    ("/v1/chat/completions", "tools", [{"type": "function", "function": {"name": "f"}}]),
+    ("/v1/chat/completions", "tool_choice", "auto"),
+    ("/v1/chat/completions", "response_format", {"type": "json_object"}),
+    ("/v1/chat/completions", "functions", []),
+    ("/v1/chat/completions", "parallel_tool_calls", True),
+])
+def test_unsupported_fields_are_refused_by_name(server, path, field, value):
+    """A field this server does not honour is a 400 naming it, never silently ignored."""
+    body = {"model": MODEL_NAME, "max_tokens": 1, field: value}
+    body.update({"prompt": "x"} if path == "/v1/completions" else {"messages": [{"role": "user", "content": "x"}]})
+    with server.http() as http:
+        assert_error_envelope(http.post(path, json=body), 400, param=field, message_contains=field)
+
+
+def test_image_parts_in_chat_are_refused(server):
+    body = {"model": MODEL_NAME, "max_tokens": 1, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}
+    with server.http() as http:
+        envelope = assert_error_envelope(http.post("/v1/chat/completions", json=body), 400, param="messages[0].content")
+    assert "image_url" in envelope["message"]
+
+
+def test_logit_bias_bans_and_forces_tokens_in_both_modes(server, client):
+    """-100 on the greedy answer's first token removes it; +100 on "," (id 28) makes it every token,
+    even when sampling, in both decoding modes (micro-step tokens included)."""
+    prompt = "The capital of France is"
+    for decoding in ("autoregressive", "hamburger"):
+        plain = client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=6, temperature=0, logprobs=1,
+                                          extra_body={"decoding": decoding})
+        first = plain.choices[0].logprobs.tokens[0]
+        with server.http() as http:
+            first_ids = http.post("/tokenize", json={"prompt": first}).json()["tokens"]
+        assert len(first_ids) == 1, first_ids
+        banned = client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=6, temperature=0, logprobs=1,
+                                           logit_bias={str(first_ids[0]): -100}, extra_body={"decoding": decoding})
+        assert banned.choices[0].logprobs.tokens[0] != first, decoding
+        forced = client.completions.create(model=MODEL_NAME, prompt=prompt, max_tokens=8, temperature=0.9, seed=3, logprobs=1,
+                                           logit_bias={"28": 100}, extra_body={"decoding": decoding, "ignore_eos": True})
+        assert forced.choices[0].logprobs.tokens == [","] * 8, (decoding, forced.choices[0].logprobs.tokens)
