@@ -72,7 +72,8 @@ def adapter_tensors(ad: HamburgerAdapter, s) -> dict[str, torch.Tensor]:
 
 
 def export(ad: HamburgerAdapter, base: BaseLlama, out_stem: Path, confidence: float, dtype=torch.float16,
-           training_info: dict | None = None, base_sha256: str = BASE_SHA256, base_file: str = BASE_FILE_NAME):
+           training_info: dict | None = None, base_sha256: str = BASE_SHA256, base_file: str = BASE_FILE_NAME,
+           min_probability: float = 0.0):
     s = base.shape
     cfg = ad.cfg
     tensors = {k: v.to(dtype) for k, v in adapter_tensors(ad, s).items()}
@@ -105,7 +106,10 @@ def export(ad: HamburgerAdapter, base: BaseLlama, out_stem: Path, confidence: fl
                  "layers": list(ad.lora_layer_ids) if cfg.lora_rank > 0 else [],
                  "applies_to": "base input rows that merge k >= 2 tokens only"},
         "default_confidence": confidence,
-        "stop_rule": "end the macro step after micro token i when 1 - s_i < confidence, or i = max_steps, or EOS",
+        "default_min_probability": min_probability,
+        "stop_rule": "end the macro step after micro token i when 1 - s_i < confidence, or i = max_steps, or EOS; "
+                     "drop micro token i >= 2 (ending the step before it) when its softmax probability under the "
+                     "micro decoder is below min_probability",
         "eos_token_ids": [2],
         "dtype": dt_name,
         "tensors": [{"name": k, "shape": list(v.shape), "dtype": dt_name} for k, v in sorted(tensors.items())],
@@ -212,11 +216,16 @@ def main(argv=None):
     ap.add_argument("--out", default="models/hamburger-smollm2-135m", help="output path without extension")
     ap.add_argument("--gguf", default=str(DEFAULT_GGUF))
     ap.add_argument("--confidence", type=float, default=0.9, help="default confidence written into the JSON")
-    ap.add_argument("--confidence-from", help="eval summary JSON (evaluate report --json): use its default_confidence")
+    ap.add_argument("--min-probability", type=float, default=0.0,
+                    help="default micro-token probability floor written into the JSON (0 = off)")
+    ap.add_argument("--confidence-from", help="eval summary JSON (evaluate/heldout report --json): use its default_confidence "
+                                              "and default_min_probability")
     ap.add_argument("--dtype", choices=["f16", "f32"], default="f16")
     a = ap.parse_args(argv)
     if a.confidence_from:
-        a.confidence = float(json.loads(Path(a.confidence_from).read_text())["default_confidence"])
+        summary = json.loads(Path(a.confidence_from).read_text())
+        a.confidence = float(summary["default_confidence"])
+        a.min_probability = float(summary.get("default_min_probability", 0.0))
     base, _, _ = load_base(a.gguf)
     err = check_gguf_layout(base, a.gguf)
     if err > 1e-5:
@@ -226,7 +235,8 @@ def main(argv=None):
     ad.load_state_dict(ck["adapter"])
     info = {"checkpoint_step": ck["step"], "segment": ck["segment_cfg"], "train_seconds": round(ck.get("elapsed", 0))}
     st, js = export(ad, base, Path(a.out), a.confidence, torch.float16 if a.dtype == "f16" else torch.float32,
-                    training_info=info, base_sha256=sha256_file(a.gguf), base_file=Path(a.gguf).name)
+                    training_info=info, base_sha256=sha256_file(a.gguf), base_file=Path(a.gguf).name,
+                    min_probability=a.min_probability)
     print(f"export: {st} ({st.stat().st_size / 1e6:.1f} MB), {js}; GGUF layout check max err {err:.2e}")
 
 
