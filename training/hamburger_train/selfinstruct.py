@@ -121,7 +121,8 @@ LEAK_PHRASES = ("here are", "here is", "a student might", "might ask", "as an ai
 STOP = set("""a an the of to in on at for and or but with about from by as is are was were be been being do does
 did what why how when where which who whom whose can could would should will shall may might must i you he she it
 we they me my your our their its this that these those there here any some many much more most very so than then
-if into out up down over under not no yes just also too""".split())
+if into out up down over under not no yes just also too s""".split())
+PRONOUN_END = re.compile(r"\b(it|this|that|them|these|those|one)[?.!]$", re.IGNORECASE)
 
 
 def parse_items(text: str) -> list[str]:
@@ -179,7 +180,10 @@ def keep_item(s: str, request: str = "") -> bool:
     nw = normalise(s).split()
     if nw and nw[0] in LEAK and len(nw) < 6:
         return False
-    if request and jaccard(content_words(s), content_words(request)) >= 0.6:
+    cw = content_words(s)
+    if len(cw) < 2 or (len(words) < 7 and PRONOUN_END.search(s)):
+        return False  # too little to answer: "How do you recycle it?"
+    if request and jaccard(cw, content_words(request)) >= 0.6:
         return False  # an echo of the request itself
     return True
 

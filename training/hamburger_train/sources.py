@@ -14,9 +14,9 @@ Held out, never trained on:
     python -m hamburger_train.sources --selfinstruct RUN/selfinstruct.jsonl --total 21000 \
         --out RUN/prompts.jsonl --heldout RUN/heldout.jsonl
 
-prompts.jsonl is ordered by a hash of each prompt (a stable interleaving of the sources: a datagen that
-stops early has answered a mix of all of them, and a rebuilt, larger file keeps the old order around the
-new prompts).
+prompts.jsonl is ordered by a hash of each prompt divided by its source's weight (a stable, weighted
+interleaving: a datagen that stops early has answered a mix of all sources, leaning to self-instruct, and a
+rebuilt, larger file keeps the old order around the new prompts).
 """
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ def eval_exclusions() -> list[str]:
     return [q for q, _ in QA_ITEMS] + split_prompts(V1_TRAIN_PROMPTS)[1]
 
 
+# datagen answers prompts.jsonl in file order; a source's weight makes its prompts come that much earlier
+# on average (a stable, weighted interleaving), so that data generated so far leans to the new sources
+SOURCE_WEIGHT = {"selfinstruct": 3.0, "templates-v2": 1.0, "humaneval": 0.5, "templates-v1": 0.5}
+
+
+def order_key(p: str, source: str) -> float:
+    return (prompt_hash(p) % 1_000_003 / 1_000_003) / SOURCE_WEIGHT.get(source, 1.0)
+
+
 def v1_prompts() -> list[tuple[str, str]]:
     from .datagen import split_prompts
 
@@ -67,13 +76,16 @@ def read_selfinstruct(paths: list[str]) -> list[str]:
 def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, str]] | None = None,
                      exclude: list[str] | None = None, seed: int = 1,
                      holdout_per_mille: int = HOLDOUT_PER_MILLE) -> tuple[list[dict], list[dict], dict]:
-    """(training prompts [{"prompt", "source"}] in hash order, held-out prompts, counts per source).
+    """(training prompts [{"prompt", "source"}] in weighted hash order, held-out prompts, counts per source).
 
-    templates-v2 fills the set up to `total` training prompts."""
+    `exclude` (default: eval_exclusions()) is removed exactly; the QA questions also as near duplicates
+    (content-word Jaccard >= 0.5: "Which planet is called the Red Planet?"). templates-v2 fills the set up
+    to `total` training prompts."""
     v1 = v1_prompts() if v1 is None else v1
     exclude = eval_exclusions() if exclude is None else exclude
+    exact = {normalise(q) for q in exclude}
     ex = Deduper(0.5)
-    for q in exclude:
+    for q, _ in QA_ITEMS:
         ex.add(q)
     seen: set[str] = set()
     train: list[dict] = []
@@ -85,7 +97,7 @@ def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, st
         if n in seen:
             dropped[source + ":duplicate"] += 1
             return
-        if ex.is_dup(p):
+        if n in exact or ex.is_dup(p):
             dropped[source + ":excluded"] += 1
             return
         seen.add(n)
@@ -101,12 +113,12 @@ def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, st
     need = total - len(train)
     if need > 0:
         # ask for more than needed: some are excluded, duplicates or held out
-        cands = build_prompts_v2(int(need * 1.2) + 100, seed=seed, exclude=set(exclude))
+        cands = build_prompts_v2(need * 4 + 1000, seed=seed, exclude=set(exclude))
         for p in cands:
             if len(train) >= total:
                 break
             offer(p, "templates-v2", holdout=True)
-    train.sort(key=lambda r: prompt_hash(r["prompt"]))
+    train.sort(key=lambda r: order_key(r["prompt"], r["source"]))
     held.sort(key=lambda r: (r["source"], prompt_hash(r["prompt"])))
     counts = {"train": dict(Counter(r["source"] for r in train)), "heldout": dict(Counter(r["source"] for r in held)),
               "dropped": dict(dropped), "train_total": len(train), "heldout_total": len(held)}

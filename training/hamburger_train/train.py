@@ -167,6 +167,9 @@ def main(argv=None):
     ap.add_argument("--reload-every", type=float, default=1800,
                     help="seconds between re-reads of <run>/data*.jsonl (data generated beside training); 0: never")
     ap.add_argument("--ckpt-every", type=float, default=300, help="seconds between resumable checkpoints")
+    ap.add_argument("--grow-lora-rank", type=int, help="with --init-from: raise the LoRA rank (adapter.grow; the "
+                                                        "grown adapter starts computing exactly what the old one did)")
+    ap.add_argument("--grow-micro-layers", type=int, help="with --init-from: add micro-decoder layers (adapter.grow)")
     ap.add_argument("--resume", action="store_true", help="continue from <run>/ckpt.pt")
     ap.add_argument("--init-from", help="start from an exported adapter (its JSON), e.g. the committed "
                                         "models/hamburger-smollm2-135m.json, with a fresh optimizer")
@@ -226,9 +229,15 @@ def main(argv=None):
         from .export import load_adapter
 
         ad.load_state_dict(load_adapter(a.init_from, base, a.gguf).state_dict())
+        if a.grow_lora_rank or a.grow_micro_layers:
+            from .adapter import grow
+
+            ad = grow(ad, base, a.grow_lora_rank, a.grow_micro_layers)
+            acfg = ad.cfg
         ad.requires_grad_(True)
         ad.train()
-        print(f"train: initialised from {a.init_from}", flush=True)
+        print(f"train: initialised from {a.init_from} (LoRA rank {acfg.lora_rank}, {acfg.micro_layers} micro layers)",
+              flush=True)
     opt = torch.optim.AdamW(param_groups(ad, tc), weight_decay=0.0)
     step, best_val, elapsed0 = 0, math.inf, 0.0
     order = EpochOrder(train)

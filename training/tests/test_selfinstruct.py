@@ -40,6 +40,7 @@ def test_keep_item_filters():
     assert not keep_item("Explain " + "very " * 50 + "long things.", req)  # too long
     assert not keep_item("What causes eruptions: the list follows:", req)
     assert not keep_item("Why is this the case in the following text.", req)  # question word, no '?'
+    assert not keep_item("How do you recycle it?", req)  # no context to answer from
 
 
 def test_deduper_exact_and_near_duplicates():
@@ -87,6 +88,9 @@ def test_prompt_set_mixes_sources_holds_out_and_excludes():
     # near duplicates of QA questions go too ("What is 3 + 4?" looks like "What is 3 times 4?")
     assert counts["train"]["templates-v1"] + counts["dropped"]["templates-v1:excluded"] == 51
     assert "What is 3 + 4?" not in prompts and "What is 10 + 11?" in prompts
+    # self-instruct prompts come earlier in the file than their share (weighted interleaving)
+    pos = [i for i, r in enumerate(train) if r["source"] == "selfinstruct"]
+    assert all(p < 0.6 * len(train) for p in pos)
     assert counts["dropped"]["selfinstruct:duplicate"] == 1
     assert all(is_heldout(r["prompt"]) for r in held)
     assert not any(is_heldout(r["prompt"]) for r in train if r["source"] != "templates-v1")
