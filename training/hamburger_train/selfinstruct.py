@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import time
@@ -333,9 +334,11 @@ def build_main(a):
                 pass
     raw.sort(key=lambda r: r["rid"])  # deterministic whatever the shard files' interleaving
     kept, counts = filter_prompts(raw, exclude=eval_exclusions())
-    with Path(a.out).open("w") as f:
+    tmp = Path(f"{a.out}.tmp{os.getpid()}")  # replaced at once: a reader never sees half a file
+    with tmp.open("w") as f:
         for k in kept:
             f.write(json.dumps(k) + "\n")
+    tmp.replace(a.out)
     print(json.dumps(counts))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     train, held, counts = build_prompt_set(read_selfinstruct(a.selfinstruct), a.total, seed=a.seed)
     for path, rows in ((a.out, train), (a.heldout, held)):
-        tmp = Path(str(path) + ".tmp")
+        tmp = Path(f"{path}.tmp{os.getpid()}")  # two data loops may rebuild the same file at once
         with tmp.open("w") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
