@@ -155,6 +155,7 @@ def main(argv=None):
     ap.add_argument("--K", type=int, default=4)
     ap.add_argument("--lora-rank", type=int, default=16)
     ap.add_argument("--micro-layers", type=int, default=2)
+    ap.add_argument("--feature-layers", default="7,15,23", help="base layers whose outputs are features 1..F-1")
     ap.add_argument("--val", type=int, default=32, help="held-out validation samples")
     ap.add_argument("--eval-every", type=int, default=30)
     ap.add_argument("--max-response", type=int, default=96)
@@ -167,6 +168,8 @@ def main(argv=None):
     ap.add_argument("--reload-every", type=float, default=1800,
                     help="seconds between re-reads of <run>/data*.jsonl (data generated beside training); 0: never")
     ap.add_argument("--ckpt-every", type=float, default=300, help="seconds between resumable checkpoints")
+    ap.add_argument("--eval-at-start", action="store_true",
+                    help="validate before the first step (the starting point's figures on this run's validation slice)")
     ap.add_argument("--grow-lora-rank", type=int, help="with --init-from: raise the LoRA rank (adapter.grow; the "
                                                         "grown adapter starts computing exactly what the old one did)")
     ap.add_argument("--grow-micro-layers", type=int, help="with --init-from: add micro-decoder layers (adapter.grow)")
@@ -193,6 +196,7 @@ def main(argv=None):
 
     scfg = SegmentConfig(tau=a.tau, max_steps=a.K)
     acfg = AdapterConfig(max_steps=a.K, micro_layers=a.micro_layers, lora_rank=a.lora_rank,
+                         feature_layers=tuple(int(x) for x in a.feature_layers.split(",")),
                          lora_alpha=2.0 * a.lora_rank)
     tc = TrainConfig(lr=a.lr, micro_lr=a.micro_lr, batch_size=a.batch_size, time_budget_s=a.time_budget,
                      max_steps=a.max_steps, eval_every=a.eval_every, hidden_all_layers=not a.no_hidden_all_layers,
@@ -260,6 +264,11 @@ def main(argv=None):
     budget = a.time_budget + elapsed0
     bar = tqdm(desc="train", mininterval=5)
     ema: dict[str, float] = {}
+    if a.eval_at_start:
+        vm = validate(base, ad, val, tc, dev, acfg.max_steps)
+        print(f"val at start (step {step}): {json.dumps({k: round(v, 4) for k, v in vm.items()})}", flush=True)
+        log.write(json.dumps({"step": step, "t": round(elapsed0, 1), "start_val": vm}) + "\n")
+        log.flush()
     ad.train()
     while step < tc.max_steps and elapsed0 + time.time() - t0 < budget:
         if a.reload_every > 0 and time.time() - last_reload > a.reload_every:

@@ -65,3 +65,41 @@ def test_validation_split_is_kept(tmp_path):
     assert [e.key for e in val] == ["p0", "p1", "p2"] and len(train) == 7
     val2, train2 = split_val([_ex(k) for k in range(9, -1, -1)] + [_ex(10)], tmp_path, 5)
     assert sorted(e.key for e in val2) == ["p0", "p1", "p2"] and len(train2) == 8
+
+
+def test_train_main_resumes_with_the_optimizer_state(tmp_path, monkeypatch, tiny_hf, tiny_base):
+    """train.main on the tiny model (CPU): a run, then a resumed run that continues the step count, the
+    epoch position and the optimizer's moments; data added in between joins the resumed run."""
+    import json
+    import random
+
+    from hamburger_train import train as train_mod
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(train_mod, "load_base", lambda gguf: (tiny_base, None, tiny_hf))
+    r = random.Random(0)
+
+    def write(path, n, start):
+        with open(path, "w") as f:
+            for k in range(start, start + n):
+                resp = [r.randrange(3, 90) for _ in range(r.randint(3, 9))] + [2]
+                f.write(json.dumps({"prompt": f"p{k}", "prompt_ids": [r.randrange(3, 90) for _ in range(4)],
+                                    "response_ids": resp, "entropy": [r.random() for _ in resp]}) + "\n")
+
+    write(tmp_path / "data-0.jsonl", 24, 0)
+    args = ["--run", str(tmp_path), "--feature-layers", "0,1,2", "--lora-rank", "4", "--batch-size", "4",
+            "--val", "4", "--eval-every", "2", "--micro-updates", "1", "--calib-mix", "0.5", "--time-budget", "600",
+            "--device", "cpu"]
+    train_mod.main(args + ["--max-steps", "3"])
+    ck1 = torch.load(tmp_path / "ckpt.pt", weights_only=False)
+    assert ck1["step"] == 3 and ck1["opt"] is not None and ck1["train_cfg"]["calib_mix"] == 0.5
+    val_keys = json.loads((tmp_path / "val-prompts.json").read_text())
+    write(tmp_path / "data-1.jsonl", 8, 100)  # more data arrives
+    train_mod.main(args + ["--resume", "--max-steps", "5"])
+    ck2 = torch.load(tmp_path / "ckpt.pt", weights_only=False)
+    assert ck2["step"] == 5
+    assert json.loads((tmp_path / "val-prompts.json").read_text()) == val_keys
+    # Adam's step counters went on from the first run's (3 main + 3 micro updates) instead of restarting
+    steps = [s["step"] for s in ck2["opt"]["state"].values()]
+    assert max(float(x) for x in steps) == 10.0
+    assert (tmp_path / "best.pt").exists()
