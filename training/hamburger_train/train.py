@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import random
+import signal
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -270,7 +271,10 @@ def main(argv=None):
         log.write(json.dumps({"step": step, "t": round(elapsed0, 1), "start_val": vm}) + "\n")
         log.flush()
     ad.train()
-    while step < tc.max_steps and elapsed0 + time.time() - t0 < budget:
+    stop = []  # SIGTERM / SIGINT: finish the step, write ckpt.pt, exit (a stopped session resumes from there)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
+    while step < tc.max_steps and elapsed0 + time.time() - t0 < budget and not stop:
         if a.reload_every > 0 and time.time() - last_reload > a.reload_every:
             last_reload = time.time()
             fresh = load_examples(run, scfg, a.max_response)
@@ -322,6 +326,11 @@ def main(argv=None):
             save_ckpt(run / "ckpt.pt", ad, opt, step, (order.epoch, order.cursor), acfg, scfg, tc, best_val, elapsed0 + time.time() - t0)
             last_ck = time.time()
     bar.close()
+    if stop:
+        save_ckpt(run / "ckpt.pt", ad, opt, step, (order.epoch, order.cursor), acfg, scfg, tc, best_val,
+                  elapsed0 + time.time() - t0)
+        print(f"train: stopped by signal {stop[0]} at step {step}; ckpt.pt written (resume with --resume)", flush=True)
+        return
     vm = validate(base, ad, val, tc, dev, acfg.max_steps)
     print(f"final val step {step}: {json.dumps(vm)}", flush=True)
     log.write(json.dumps({"step": step, "final_val": vm}) + "\n")

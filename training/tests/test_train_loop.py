@@ -103,3 +103,38 @@ def test_train_main_resumes_with_the_optimizer_state(tmp_path, monkeypatch, tiny
     steps = [s["step"] for s in ck2["opt"]["state"].values()]
     assert max(float(x) for x in steps) == 10.0
     assert (tmp_path / "best.pt").exists()
+
+
+def test_train_main_writes_a_checkpoint_when_stopped(tmp_path, monkeypatch, tiny_hf, tiny_base):
+    import json
+    import os
+    import signal
+
+    from hamburger_train import train as train_mod
+
+    monkeypatch.setattr(train_mod, "load_base", lambda gguf: (tiny_base, None, tiny_hf))
+    with open(tmp_path / "data-0.jsonl", "w") as f:
+        for k in range(12):
+            resp = [5 + k, 6, 7, 8, 2]
+            f.write(json.dumps({"prompt": f"p{k}", "prompt_ids": [1, 2, 3], "response_ids": resp,
+                                "entropy": [0.1, 0.2, 0.9, 0.1, 0.1]}) + "\n")
+    real_collate = train_mod.collate
+    calls = []
+
+    def collate_then_signal(*a, **k):  # a SIGTERM arrives during the second step
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_collate(*a, **k)
+
+    monkeypatch.setattr(train_mod, "collate", collate_then_signal)
+    old = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        train_mod.main(["--run", str(tmp_path), "--feature-layers", "0,1,2", "--lora-rank", "4", "--batch-size", "2",
+                        "--val", "2", "--eval-every", "100", "--micro-updates", "0", "--device", "cpu",
+                        "--max-steps", "50"])
+    finally:
+        signal.signal(signal.SIGTERM, old[0])
+        signal.signal(signal.SIGINT, old[1])
+    ck = torch.load(tmp_path / "ckpt.pt", weights_only=False)
+    assert ck["step"] == 2 and ck["opt"] is not None
