@@ -217,6 +217,8 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 def _text_task_v2(r: random.Random) -> str:
+    # (no forms that copy the hand-written held-out evaluation items of heldout.py, e.g. fun facts about an
+    # animal or a car's fuel per 100 km; sources.Excluder also drops near duplicates of them)
     an, fd, jb, pl = r.choice(ANIMALS), r.choice(FOODS), r.choice(JOBS), r.choice(PLACES)
     ob, sk, c, t = r.choice(OBJECTS), r.choice(SKILLS), r.choice(CONCEPTS), r.choice(TOPICS)
     w, mo, lang = r.choice(WORDS), r.choice(MOODS), r.choice(LANGS)
@@ -241,7 +243,7 @@ def _text_task_v2(r: random.Random) -> str:
         f"Write a thank-you note to {jb}.", f"Describe {t} to someone who has never seen it.",
         f"Summarize the life cycle of {an} in three sentences.", f"Write a riddle whose answer is {ob}.",
         f"Explain the rules of a simple game that uses {ob}.",
-        f"Tell me a fun fact about {an}.", f"Make a shopping list for {fd} for {r.randint(2, 8)} people.",
+        f"Make a shopping list for {fd} for {r.randint(2, 8)} people.",
         f"How do I explain {c} to {r.choice(PEOPLE)} in one minute?",
         f"Write a haiku about {an} in {pl}.", f"Give advice to someone who wants to become {jb}.",
     ]
@@ -262,7 +264,6 @@ def _math_v2(r: random.Random) -> str:
         f"Convert {a}.{b} percent to a decimal.", f"What is {a}/{b} as a decimal, rounded to two places?",
         f"If today is {r.choice(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'])}, what day is it in {a} days?",
         f"Write the number {a * 1000 + b} in words.", f"What is the median of {', '.join(str(r.randint(1, 99)) for _ in range(5))}?",
-        f"A car uses {c} liters of fuel per 100 km. How much fuel does it need for {a * 10} km?",
         f"Solve the system: x + y = {a + b}, x - y = {a - b}.",
     ]
     return r.choice(forms)
