@@ -133,3 +133,43 @@ class HamburgerAdapter(nn.Module):
     def features(self, final_normed: torch.Tensor, layer_outs: dict) -> torch.Tensor:
         """[..., F, d]: outputs of the feature layers, then the final normed hidden state."""
         return torch.stack([layer_outs[l] for l in self.cfg.feature_layers] + [final_normed], dim=-2)
+
+
+def grow(ad: HamburgerAdapter, base: BaseLlama, lora_rank: int | None = None,
+         micro_layers: int | None = None) -> HamburgerAdapter:
+    """A larger adapter that computes exactly what `ad` computes (more capacity to train from there).
+
+    lora_rank > the current rank: the old A rows and B columns are kept, new A rows are random and new B
+    columns zero (alpha grows with the rank, so the scaling alpha/rank stays). micro_layers > the current
+    count: the old layers stay first, each new one is a copy of the base's last layer with its attention
+    output and FFN down projections zeroed (an identity on the residual stream until trained)."""
+    cfg = ad.cfg
+    r0, l0 = cfg.lora_rank, cfg.micro_layers
+    r1 = r0 if lora_rank is None else lora_rank
+    l1 = l0 if micro_layers is None else micro_layers
+    if r1 < r0 or l1 < l0:
+        raise ValueError(f"grow only grows: LoRA rank {r0} -> {r1}, micro layers {l0} -> {l1}")
+    d = cfg.to_dict()
+    d.update(lora_rank=r1, lora_alpha=cfg.lora_scaling * r1, micro_layers=l1)
+    new = HamburgerAdapter(base, AdapterConfig.from_dict(d)).to(next(ad.parameters()).device)
+    old_sd, new_sd = ad.state_dict(), new.state_dict()
+    with torch.no_grad():
+        for k, v in old_sd.items():
+            t = new_sd[k]
+            if t.shape == v.shape:
+                t.copy_(v)
+            elif k.startswith("lora.") and k.endswith(".a"):
+                t[:r0].copy_(v)
+            elif k.startswith("lora.") and k.endswith(".b"):
+                t.zero_()
+                t[:, :r0].copy_(v)
+            else:
+                raise ValueError(f"cannot grow tensor {k}: {tuple(v.shape)} -> {tuple(t.shape)}")
+        for i in range(l0, l1):
+            lw = new.micro.layers[i]
+            lw.load_state_dict(base.layers[base.shape.layers - 1].state_dict())
+            lw.attn_output.zero_()
+            lw.ffn_down.zero_()
+    new.load_state_dict(new_sd)
+    new.micro.layers.requires_grad_(True)
+    return new

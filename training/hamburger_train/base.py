@@ -15,8 +15,22 @@ DEFAULT_GGUF = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 EOS_IDS = (2,)  # <|im_end|>; the GGUF's eos token
 
 
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def device(prefer: str = "auto") -> torch.device:
+    """"auto": CUDA when torch sees a GPU, else the CPU; "cpu" / "cuda" force one (cuda fails without a GPU)."""
+    if prefer == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if prefer == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda: torch sees no CUDA device")
+    if prefer not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {prefer!r} (auto, cpu or cuda)")
+    return torch.device(prefer)
+
+
+def autocast_dtype(dev: torch.device) -> torch.dtype:
+    """bf16 on the CPU (AVX-512 BF16) and on GPUs that support it; fp16 on older GPUs."""
+    if dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
 
 
 def sha256_file(path: str | os.PathLike) -> str:

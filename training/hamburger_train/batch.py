@@ -19,6 +19,7 @@ class Example:
     prompt: list[int]
     response: list[int]
     sizes: list[int]
+    key: str = ""  # the prompt text (identifies the sample across reloads of the data)
 
 
 @dataclass

@@ -71,6 +71,7 @@ class TrainConfig:
     hidden_all_layers: bool = True
     micro_on_teacher: bool = True  # also train the micro decoder on the teacher's features
     micro_updates: int = 1  # extra micro-decoder/stop-head updates per step on the step's cached features
+    calib_mix: float = 0.0  # stop-head calibration: weight of "the next micro token is wrong" in the stop target
     time_budget_s: float = 3600.0
     max_steps: int = 1_000_000
     log_every: int = 10

@@ -2,9 +2,14 @@
 
 Each output line (JSONL): {"prompt": str, "prompt_ids": [...], "response_ids": [...], "entropy": [...]}
 where entropy[j] (nats) comes from the logits that predicted response_ids[j] in the same pass.
-Resumable: prompts already in the output file are skipped.
+Resumable: prompts already answered in the output file, or in any other data*.jsonl beside it, are skipped.
 
     python -m hamburger_train.datagen --out training/runs/full/data.jsonl --n-prompts 4200
+    python -m hamburger_train.datagen --out RUN/data-0.jsonl --prompts-file RUN/prompts.jsonl --shard 0/2
+
+With --prompts-file (sources.py) the prompts and their source come from that file, in its order, and a
+shard takes the prompts whose hash falls to it (so a rebuilt, larger file keeps every prompt in its shard);
+each output line then also has "source".
 """
 from __future__ import annotations
 
@@ -28,6 +33,18 @@ def split_prompts(n_train: int, seed: int = 0) -> tuple[list[str], list[str]]:
     exclude = {q for q, _ in QA_ITEMS}
     allp = build_prompts(n_train + EVAL_HOLDOUT, seed=seed, exclude=exclude)
     return allp[EVAL_HOLDOUT:], allp[:EVAL_HOLDOUT]
+
+
+def answered_prompts(folder: Path) -> set[str]:
+    """Prompts already answered in any data*.jsonl of a run folder (a line cut by a stopped writer is skipped)."""
+    done = set()
+    for f in sorted(Path(folder).glob("data*.jsonl")):
+        for line in f.open():
+            try:
+                done.add(json.loads(line)["prompt"])
+            except (json.JSONDecodeError, KeyError):
+                pass
+    return done
 
 
 def entropy_nats(logits: torch.Tensor) -> torch.Tensor:
@@ -73,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--time-budget", type=float, default=1e9, help="seconds; stop cleanly after this")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--shard", default="0/1", help="i/n: this process takes prompts i, i+n, ...")
+    ap.add_argument("--prompts-file", help="JSONL of {prompt, source} (sources.py) instead of the v1 templates")
+    ap.add_argument("--limit", type=int, default=0, help="answer at most this many prompts (0: all)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; 1 is much faster than 2 on a machine shared with other work")
     a = ap.parse_args(argv)
@@ -83,17 +102,25 @@ def main(argv=None):
     dtype = torch.bfloat16
     model, tok = load_hf(a.gguf, dtype=dtype)
     model.to(dev)
-    train_prompts, _ = split_prompts(a.n_prompts, a.seed)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if out.exists():
-        for line in out.open():
-            try:
-                done.add(json.loads(line)["prompt"])
-            except (json.JSONDecodeError, KeyError):
-                pass
-    todo = [p for k, p in enumerate(train_prompts) if k % sn == si and p not in done]
+    if out.exists() and out.stat().st_size > 0:  # drop a last line cut by a stopped writer before appending
+        data = out.read_bytes()
+        if not data.endswith(b"\n"):
+            out.write_bytes(data[:data.rfind(b"\n") + 1])
+    done = answered_prompts(out.parent)
+    if a.prompts_file:
+        from .sources import prompt_hash, read_prompts_file
+
+        rows = read_prompts_file(a.prompts_file)
+        source = {r["prompt"]: r.get("source", "") for r in rows}
+        todo = [r["prompt"] for r in rows if prompt_hash(r["prompt"]) % sn == si and r["prompt"] not in done]
+    else:
+        train_prompts, _ = split_prompts(a.n_prompts, a.seed)
+        source = {}
+        todo = [p for k, p in enumerate(train_prompts) if k % sn == si and p not in done]
+    if a.limit:
+        todo = todo[:a.limit]
     enc = [(p, chat_ids(tok, p)) for p in todo]
     # Random order (a time budget then still gives a representative subset), sorted by length inside
     # windows of 8 batches so that a batch has little padding.
@@ -110,7 +137,10 @@ def main(argv=None):
             chunk = enc[i:i + a.batch_size]
             res = generate_batch(model, [c[1] for c in chunk], a.max_new_tokens, dev)
             for (p, ids), (rid, hs) in zip(chunk, res):
-                f.write(json.dumps({"prompt": p, "prompt_ids": ids, "response_ids": rid, "entropy": hs}) + "\n")
+                rec = {"prompt": p, "prompt_ids": ids, "response_ids": rid, "entropy": hs}
+                if p in source:
+                    rec["source"] = source[p]
+                f.write(json.dumps(rec) + "\n")
                 n_tok += len(rid)
             f.flush()
             bar.update(len(chunk))

@@ -1,5 +1,12 @@
 """The training objective: CE on every token of every group + 0.5 BCE(stop) + dense distillation
-(KL to the unmerged teacher's next-token distribution and normalised MSE on hidden states)."""
+(KL to the unmerged teacher's next-token distribution and normalised MSE on hidden states).
+
+Stop-head calibration (`TrainConfig.calib_mix`, train.py `--calib-mix`; 0 = off): the decoders drop micro
+token i >= 2 when the micro decoder is unsure of it, so a group should end where the micro decoder's next
+token is likely wrong. With calibration, the stop target after token i of a group (i < group size) is
+`(1 - mix) * 0 + mix * wrong_{i+1}`, where wrong_{i+1} = 1 when the micro decoder's own argmax for token
+i+1 (teacher forced, the same pass) is not the data's token; at a group's last token the target stays 1.
+The stop head thus learns P(segment ends here or the next micro token is wrong)."""
 from __future__ import annotations
 
 import torch
@@ -87,10 +94,10 @@ def forward_losses(base: BaseLlama, ad: HamburgerAdapter, bt: Batch, tc: TrainCo
     # prompt last token for group 1, else the teacher's flat position of the previous group's last token
     t_pos = torch.where(gsrc, bt.row_pos.to(dev)[gb, gi_s], gi)
     t_feats = t_feat[gb, t_pos]
-    ce_micro, bce, mm = micro_losses(base, ad, feats.detach(), gt, gl)
+    ce_micro, bce, mm = micro_losses(base, ad, feats.detach(), gt, gl, tc.calib_mix)
     m.update(mm)
     if tc.micro_on_teacher:
-        ce_t, bce_t, _ = micro_losses(base, ad, t_feats.detach(), gt, gl)
+        ce_t, bce_t, _ = micro_losses(base, ad, t_feats.detach(), gt, gl, tc.calib_mix)
         ce_micro, bce = 0.5 * (ce_micro + ce_t), 0.5 * (bce + bce_t)
     feat_cache = (torch.cat([feats.detach(), t_feats.detach()]), torch.cat([gt, gt]), torch.cat([gl, gl]))
 
@@ -100,11 +107,15 @@ def forward_losses(base: BaseLlama, ad: HamburgerAdapter, bt: Batch, tc: TrainCo
     return loss, m, feat_cache
 
 
-def micro_losses(base: BaseLlama, ad: HamburgerAdapter, feats: torch.Tensor, gt: torch.Tensor, gl: torch.Tensor):
+def micro_losses(base: BaseLlama, ad: HamburgerAdapter, feats: torch.Tensor, gt: torch.Tensor, gl: torch.Tensor,
+                 calib_mix: float = 0.0):
     """Micro decoder (teacher forced) + stop head on given group features.
 
-    feats [NG, F, d] (detached), gt [NG, K] group tokens, gl [NG] group sizes.
+    feats [NG, F, d] (detached), gt [NG, K] group tokens, gl [NG] group sizes; calib_mix in [0, 1]: how much
+    the stop target after token i < k says "the micro decoder's token i+1 is wrong" (module docstring).
     Returns (CE over micro tokens 2..k, BCE of the stop head over tokens 1..k, metrics)."""
+    if not 0.0 <= calib_mix <= 1.0:
+        raise ValueError(f"calib_mix must be in [0, 1], got {calib_mix}")
     K, Fn = ad.cfg.max_steps, ad.cfg.num_features
     dev = feats.device
     E = base.embed
@@ -131,10 +142,19 @@ def micro_losses(base: BaseLlama, ad: HamburgerAdapter, feats: torch.Tensor, gt:
             n_i = iw[:, i - 2].sum()
             if n_i > 0:
                 m[f"s{i}"] = (hit[:, i - 2].sum() / n_i).item()
+        seg_tgt = (torch.arange(2, K + 1, device=dev)[None] == lens[:, None]).float()  # [Nm, K-1], tokens 2..K
+        if calib_mix > 0:
+            # wrong[:, j] = the micro decoder misses token j+2; it informs the stop target after token j+1
+            wrong = (~hit & iw).float().detach()
+            stop_tgt[0] = stop_tgt[0].clone()
+            stop_tgt[0][mi] = calib_mix * wrong[:, 0]  # after token 1 (size >= 2 groups: seg target 0)
+            nxt = torch.cat([wrong[:, 1:], torch.zeros_like(wrong[:, :1])], dim=1)  # token i+1 for i = 2..K
+            seg_tgt = torch.where(seg_tgt > 0, seg_tgt, calib_mix * nxt)
+            m["micro_wrong"] = (wrong.sum() / iw.sum()).item()
         stop_logits.append(ad.stop.logit(h).float().reshape(-1))
-        stop_tgt.append((torch.arange(2, K + 1, device=dev)[None] == lens[:, None]).float().reshape(-1))
+        stop_tgt.append(seg_tgt.reshape(-1))
         stop_w.append(iw.float().reshape(-1))
     sl, st, sw = torch.cat(stop_logits), torch.cat(stop_tgt), torch.cat(stop_w)
     bce = (F.binary_cross_entropy_with_logits(sl, st, reduction="none") * sw).sum() / sw.sum()
-    m["stop_acc"] = ((((sl > 0).float() == st).float() * sw).sum() / sw.sum()).item()
+    m["stop_acc"] = ((((sl > 0).float() == (st >= 0.5).float()).float() * sw).sum() / sw.sum()).item()
     return ce_micro, bce, m

@@ -184,3 +184,106 @@ def build_prompts(n: int, seed: int = 0, exclude: set[str] | None = None) -> lis
         out.append(p)
     r.shuffle(out)
     return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Version 2 families (run 4 on): more forms and word lists. `build_prompts` above is left exactly as it
+# was, so the committed run's training/held-out split (datagen.split_prompts) can still be recomputed.
+
+ANIMALS = """an elephant|a penguin|an octopus|a honey bee|a wolf|a dolphin|an owl|a turtle|a fox|a camel|a frog|
+a parrot|a shark|a giraffe|a bat|an ant|a horse|a rabbit|a whale|a crow|a snail|a bear|a squirrel|a goat""".replace(
+    "\n", "").split("|")
+FOODS = """pancakes|tomato soup|fried rice|a vegetable curry|banana bread|a fruit salad|lentil stew|pizza dough|
+guacamole|an omelette|oatmeal|hummus|a stir fry|apple pie|mashed potatoes|lemonade|a smoothie|roasted vegetables|
+chili|dumplings""".replace("\n", "").split("|")
+JOBS = """a nurse|a carpenter|a pilot|a librarian|a chef|a software engineer|a farmer|a firefighter|an architect|
+a journalist|a pharmacist|an electrician|a translator|a veterinarian|a bus driver|a data scientist|a lawyer|
+a plumber|a photographer|a park ranger""".replace("\n", "").split("|")
+PLACES = """a train station|a hospital waiting room|a small island|a mountain village|a space station|
+an old library|a night market|a desert oasis|a school playground|an airport|a bakery|a lighthouse|
+a busy kitchen|a football stadium|a quiet beach|an abandoned factory|a rainforest camp|a museum at night""".replace(
+    "\n", "").split("|")
+OBJECTS = """a pencil|an umbrella|a backpack|a teapot|a bicycle helmet|a smartphone|a wooden chair|a flashlight|
+a pair of scissors|a map|a notebook|a watch|a water bottle|a lamp|a key|a blanket|a camera|a guitar""".replace(
+    "\n", "").split("|")
+SKILLS = """juggling|touch typing|knitting|chess|swimming|drawing faces|public speaking|cooking rice|
+solving a Rubik's cube|writing poems|learning SQL|using Git|making a budget|speed reading|bird watching|
+baking sourdough|changing a tire|sewing a button|meditating|playing the drums""".replace("\n", "").split("|")
+DATA_KINDS = ["a list of integers", "a string", "a dictionary of word counts", "a list of names",
+              "a matrix", "a date string", "a CSV line", "a sentence"]
+MOODS = ["funny", "sad", "hopeful", "mysterious", "calm", "exciting", "formal", "friendly"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def _text_task_v2(r: random.Random) -> str:
+    # (no forms that copy the hand-written held-out evaluation items of heldout.py, e.g. fun facts about an
+    # animal or a car's fuel per 100 km; sources.Excluder also drops near duplicates of them)
+    an, fd, jb, pl = r.choice(ANIMALS), r.choice(FOODS), r.choice(JOBS), r.choice(PLACES)
+    ob, sk, c, t = r.choice(OBJECTS), r.choice(SKILLS), r.choice(CONCEPTS), r.choice(TOPICS)
+    w, mo, lang = r.choice(WORDS), r.choice(MOODS), r.choice(LANGS)
+    forms = [
+        f"How does {an} find food?", f"Where does {an} live, and why there?", f"Write a {mo} story about {an}.",
+        f"Give me a simple recipe for {fd}.", f"What ingredients do I need for {fd}?",
+        f"How can I make {fd} healthier?", f"What does {jb} do during a normal day?",
+        f"What skills does {jb} need?", f"Write a job advertisement for {jb}.",
+        f"Describe the sounds and smells of {pl}.", f"Write the opening paragraph of a {mo} story set in {pl}.",
+        f"Invent three uses for {ob} other than the usual one.", f"Explain how {ob} is made.",
+        f"Write a {mo} advertisement for {ob}.", f"How long does it take to learn {sk}?",
+        f"Give me a four-week plan for learning {sk}.", f"What is the hardest part of learning {sk}?",
+        f"What would happen if there were no {c.removeprefix('a ').removeprefix('an ').removeprefix('the ')}?",
+        f"Explain {c} using an analogy.", f"Write a {mo} poem about {t} in {r.randint(4, 12)} lines.",
+        f"Give {r.randint(2, 6)} arguments for and against {sk}.", f"Write a short speech about {t}.",
+        f"What questions should I ask before {r.choice(ACTIVITIES)}?",
+        f"Write a {lang} function that takes {r.choice(DATA_KINDS)} and {r.choice(CODE_TASKS)}.",
+        f"Explain this {lang} concept to a beginner: {r.choice(['loops', 'functions', 'variables', 'recursion', 'classes', 'error handling', 'lists', 'maps', 'closures', 'modules'])}.",
+        f"What is the difference between a {w} {r.choice(NOUNS)} and an ordinary one?",
+        f"Plan a weekend trip to {r.choice(COUNTRIES)} for {r.choice(PEOPLE)}.",
+        f"What is the weather usually like in {r.choice(COUNTRIES)} in {r.choice(MONTHS)}?",
+        f"Write a thank-you note to {jb}.", f"Describe {t} to someone who has never seen it.",
+        f"Summarize the life cycle of {an} in three sentences.", f"Write a riddle whose answer is {ob}.",
+        f"Explain the rules of a simple game that uses {ob}.",
+        f"Make a shopping list for {fd} for {r.randint(2, 8)} people.",
+        f"How do I explain {c} to {r.choice(PEOPLE)} in one minute?",
+        f"Write a haiku about {an} in {pl}.", f"Give advice to someone who wants to become {jb}.",
+    ]
+    return r.choice(forms)
+
+
+def _math_v2(r: random.Random) -> str:
+    a, b, c = r.randint(2, 60), r.randint(2, 60), r.randint(2, 9)
+    who = r.choice(["Tom", "Anna", "Sara", "Ben", "Maria", "Li", "Omar", "Emma", "Noah", "Mia", "Kofi", "Yuki"])
+    forms = [
+        f"{who} walks {a} minutes to school and {b} minutes back. How many minutes is that in a week of 5 days?",
+        f"A recipe needs {c} eggs for {a} cookies. How many eggs are needed for {a * b} cookies?",
+        f"If a ticket costs {a} dollars and {who} has {a * c + b} dollars, how many tickets can {who} buy?",
+        f"What is {a}% of {b * 10}, and how did you get it?", f"Is {a * b + 1} divisible by {c}?",
+        f"Find the mean of {a}, {b}, {c} and {a + b}.", f"What is {a} to the power of {c % 4 + 2}?",
+        f"How many seconds are there in {c} hours and {a} minutes?",
+        f"A rectangle has an area of {a * c} square meters and a width of {c} meters. What is its length?",
+        f"Convert {a}.{b} percent to a decimal.", f"What is {a}/{b} as a decimal, rounded to two places?",
+        f"If today is {r.choice(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'])}, what day is it in {a} days?",
+        f"Write the number {a * 1000 + b} in words.", f"What is the median of {', '.join(str(r.randint(1, 99)) for _ in range(5))}?",
+        f"Solve the system: x + y = {a + b}, x - y = {a - b}.",
+    ]
+    return r.choice(forms)
+
+
+def build_prompts_v2(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[str]:
+    """n distinct prompts from the version-1 and version-2 families mixed (v2 text 50%, v1 text 20%, v2 math
+    15%, v1 math 15%). Deterministic given the seed."""
+    r = random.Random(seed)
+    exclude = exclude or set()
+    seen: set[str] = set()
+    out: list[str] = []
+    tries = 0
+    while len(out) < n and tries < n * 50:
+        tries += 1
+        x = r.random()
+        p = (_text_task_v2(r) if x < 0.5 else _text_task(r) if x < 0.7 else _math_v2(r) if x < 0.85
+             else _word_problem(r) if x < 0.92 else _math_misc(r))
+        if p in seen or p in exclude:
+            continue
+        seen.add(p)
+        out.append(p)
+    return out

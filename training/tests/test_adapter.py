@@ -147,3 +147,27 @@ def test_micro_updates_on_cached_features_reduce_the_micro_loss(tiny_base):
         loss.backward()
         opt.step()
     assert loss.item() < first
+
+
+def test_grow_keeps_the_function_and_adds_parameters(tiny_base):
+    from hamburger_train.adapter import grow
+
+    torch.manual_seed(0)
+    ad = randomize(HamburgerAdapter(tiny_base, tiny_cfg()), scale=0.05)
+    exs = [Example([1, 2, 3, 4], [10, 11, 12, 13, 14, 15, 2], [2, 1, 3, 1]),
+           Example([5, 6], [20, 21, 22, 23, 24], [4, 1])]
+    bt = collate(exs, 4)
+    with torch.no_grad():
+        loss0, m0, _ = forward_losses(tiny_base, ad, bt, TrainConfig())
+        big = grow(ad, tiny_base, lora_rank=8, micro_layers=3)
+        loss1, m1, _ = forward_losses(tiny_base, big, bt, TrainConfig())
+    assert big.cfg.lora_rank == 8 and big.cfg.micro_layers == 3 and len(big.micro.layers) == 3
+    assert big.cfg.lora_scaling == ad.cfg.lora_scaling
+    assert sum(p.numel() for p in big.parameters()) > sum(p.numel() for p in ad.parameters())
+    assert abs(loss1.item() - loss0.item()) < 1e-4 * max(1.0, abs(loss0.item()))
+    for k in ("kl", "mse", "s1", "s2", "stop_acc"):
+        assert abs(m1[k] - m0[k]) < 1e-4, k
+    # and it trains: the new layer's zeroed projections get gradients
+    loss, _, _ = forward_losses(tiny_base, big, bt, TrainConfig())
+    loss.backward()
+    assert big.micro.layers[2].ffn_down.grad.abs().sum() > 0
