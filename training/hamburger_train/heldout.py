@@ -205,6 +205,17 @@ def code_pass(text: str, item: dict) -> bool:
     return run_code(extract_code(text, item["stub"], item["entry_point"]), item["tests"])
 
 
+def code_pass_any_name(text: str, item: dict) -> bool:
+    """A diagnostic, not the score: `code_pass` after renaming the answer's first function to the asked name
+    (separates a wrong name from a wrong body)."""
+    m = re.search(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", text, re.S)
+    code = m.group(1) if m else text
+    if not re.search(r"^[ \t]*def\s+" + re.escape(item["entry_point"]) + r"\s*\(", code, re.M):
+        code = re.sub(r"^([ \t]*def\s+)\w+(\s*\()", lambda g: g.group(1) + item["entry_point"] + g.group(2), code,
+                      count=1, flags=re.M)
+    return code_pass(f"```python\n{code}\n```", item)
+
+
 def score_keyed(item: dict, text: str) -> bool:
     t = item["type"]
     if t == "qa":
@@ -385,6 +396,8 @@ def summarize(res: dict, base: dict, items: list[dict]) -> dict:
         row[f"lost_{t}"] = sum(b and not m for m, b in zip(mine, theirs))
         row[f"gained_{t}"] = sum(m and not b for m, b in zip(mine, theirs))
         row[f"{t}_rel"] = row[t] / row[f"base_{t}"] if row[f"base_{t}"] > 0 else float("nan")
+    code_ids = [i for i in got if by_id.get(i, {}).get("type") == "code"]
+    row["code_any_name"] = sum(code_pass_any_name(got[i]["text"], by_id[i]) for i in code_ids) / max(len(code_ids), 1)
     ids = [i for i in got if i in ref and by_id.get(i, {}).get("type") == "rewrite"]
     row["rewrite"] = sum(rouge_l_text(got[i]["text"], ref[i]["text"]) for i in ids) / max(len(ids), 1)
     row["rewrite_identical"] = sum(got[i]["text"] == ref[i]["text"] for i in ids)
@@ -455,6 +468,8 @@ def cmd_report(a):
              "|---|" + "---|" * len(KEYED)]
     for c in names[1:]:
         flips.append(f"| {c} | " + " | ".join(f"{rows[c]['lost_' + t]} / {rows[c]['gained_' + t]}" for t in KEYED) + " |")
+    flips += ["", "Code with the answer's function renamed to the asked name (a diagnostic, not the score): " +
+              ", ".join(f"{c} {rows[c]['code_any_name']:.3f}" for c in names) + "."]
     pick = choose(rows) if len(names) > 1 else None
     counts = ", ".join(f"{TYPE_NAMES[t].split(' ')[0] if t != 'instruct' else 'instructions'} "
                        f"{b['n_' + t]}" for t in ("qa", "arith", "instruct", "code", "rewrite"))

@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from hamburger_train.heldout import (KEYED, MIN_COUNTS, TYPES, arith_correct, check, choose, extract_code,
+from hamburger_train.heldout import (KEYED, MIN_COUNTS, TYPES, arith_correct, check, choose, code_pass,
+                                     code_pass_any_name, extract_code,
                                      instruct_pass, load_items, numbers, parse_config, qa_correct, rouge_l_text,
                                      run_code, summarize)
 from hamburger_train.prompts import build_prompts
@@ -107,6 +108,13 @@ def test_extract_code_variants():
     body_only = "```python\nreturn a + b\n```"
     assert run_code(extract_code(body_only, STUB, "add"), TESTS)
     assert not run_code(extract_code("I cannot help with that.", STUB, "add"), TESTS)
+
+
+def test_code_pass_any_name_renames_the_first_function():
+    item = {"stub": STUB, "entry_point": "add", "tests": TESTS}
+    renamed = "```python\ndef add_(a, b):\n    return a + b\n```"
+    assert not code_pass(renamed, item) and code_pass_any_name(renamed, item)
+    assert not code_pass_any_name("```python\ndef add_(a, b):\n    return a - b\n```", item)
 
 
 def test_code_runner_pass_fail_and_hang():
