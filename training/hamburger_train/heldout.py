@@ -12,8 +12,8 @@ Python functions checked by running asserts, and open chat.
 
 `run` sends every item to /v1/chat/completions (temperature 0, `MAX_TOKENS[type]`, 16 requests in flight)
 once per configuration, configurations one after another: "base" = `decoding: autoregressive`; "C" =
-HAMburger at confidence C; "C/pP" = confidence C with the micro-decoder probability floor
-`hamburger_min_probability` P. Tokens per base pass come from the server's /metrics counters read before
+HAMburger at confidence C (and the server's default probability floor, if it has one); "C/pP" = confidence
+C with the micro-decoder probability floor `hamburger_min_probability` P ("C/p0": explicitly no floor). Tokens per base pass come from the server's /metrics counters read before
 and after each configuration. At the end the base model (Python, float32) scores each chat answer: its
 mean NLL, and on the base's own answers its mean predictive entropy (the yardstick of `choose`).
 
@@ -345,7 +345,7 @@ def cmd_run(a):
         "url": a.url, "items": items_digest(load_items(a.items)), "max_tokens": MAX_TOKENS, "configs": {}}
     out.parent.mkdir(parents=True, exist_ok=True)
     for c in a.configs.split(","):
-        if c in data["configs"]:
+        if data["configs"].get(c, {}).get("supported"):
             continue
         print(f"heldout: config {c}: {len(items)} items", flush=True)
         res = run_config(a.url, items, c, a.concurrency)
@@ -523,7 +523,8 @@ def main(argv=None):
     r.add_argument("--items", default=str(HELDOUT_DIR))
     r.add_argument("--types", help="comma-separated subset of " + ",".join(TYPES))
     r.add_argument("--concurrency", type=int, default=16)
-    r.add_argument("--resume", action="store_true", help="keep the configurations already in --out")
+    r.add_argument("--resume", action="store_true",
+                   help="keep the configurations already in --out (those the server refused are run again)")
     r.add_argument("--no-nll", action="store_true", help="skip the chat NLL scoring (add it later with rescore)")
     r.add_argument("--gguf", default=str(Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
     r.add_argument("--threads", type=int, default=1)
