@@ -74,7 +74,7 @@ def test_hamburger_min_probability_is_honoured_and_checked(server, client):
                                                        "ignore_eos": True, **extra})
         return server.metrics().get("hamburger:macro_steps_total", 0) - before, r.usage.completion_tokens
 
-    loose, loose_tokens = macro_steps({})
+    loose, loose_tokens = macro_steps({"hamburger_min_probability": 0})
     strict, strict_tokens = macro_steps({"hamburger_min_probability": 0.999})
     assert loose_tokens == strict_tokens == 24
     assert strict > loose, (strict, loose)
