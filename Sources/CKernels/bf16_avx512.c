@@ -86,24 +86,7 @@ static const ck_bf16_tile_fn ck_bf16_tiles[2][4] = {
     {ck_bf16_tile_1x4, ck_bf16_tile_2x4, ck_bf16_tile_3x4, ck_bf16_tile_4x4},
 };
 
-void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end) {
-    for (int mb = 0; mb < a->M; mb += CK_M_BLOCK) {
-        int m_end = mb + CK_M_BLOCK < a->M ? mb + CK_M_BLOCK : a->M;
-        int n = n_begin;
-        for (; n + 4 <= n_end; n += 4) {
-            for (int m = mb; m < m_end; m += 4) {
-                int rows = m_end - m < 4 ? m_end - m : 4;
-                ck_bf16_tiles[1][rows - 1](a, m, n);
-            }
-        }
-        for (; n < n_end; n++) {
-            for (int m = mb; m < m_end; m += 4) {
-                int rows = m_end - m < 4 ? m_end - m : 4;
-                ck_bf16_tiles[0][rows - 1](a, m, n);
-            }
-        }
-    }
-}
+void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end) { CK_WALK_TILES(a, n_begin, n_end, ck_bf16_tiles) }
 
 #pragma clang attribute pop
 #endif
