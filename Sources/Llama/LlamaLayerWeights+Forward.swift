@@ -20,7 +20,10 @@ public final class DecoderScratch {
 
     public init() {}
 
-    deinit { release() }
+    deinit {
+        release()
+        scores.deallocate()
+    }
 
     private func release() {
         for p in [normed, query, key, value, attention, projected, gate, up] { p.deallocate() }
