@@ -22,11 +22,11 @@ test: setup
 
 ## The OpenAI-client integration suite against the real server (debug build from `make test`).
 api-test:
-	@if [ -f scripts/api-test.sh ]; then bash scripts/api-test.sh; fi
+	bash scripts/api-test.sh
 
 ## The training package's pytest suite (tiny random model; no GPU needed).
 python-test:
-	@if [ -f scripts/python-test.sh ]; then bash scripts/python-test.sh; fi
+	bash scripts/python-test.sh
 
 ## Offline validation of docker/kubernetes/ (kubernetes-validate + check-jsonschema; own venv).
 manifest-test:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # API integration tests: the real `hamburger serve` binary and model, driven over loopback by the
-# official `openai` Python client, httpx, curl and openssl (tests/api).
+# official `openai` Python client, httpx, curl and openssl (api-tests).
 #
 # Builds nothing: it expects .build/debug/hamburger (or the binary named by $HAMBURGER_BIN) and the
 # model at models/SmolLM2-135M-Instruct.Q4_1.gguf (or $HAMBURGER_MODEL). Creates or reuses the
 # virtualenv .venv-api (override with $API_TEST_VENV). Extra arguments go to pytest (e.g. -x, -k NAME,
-# or tests/api/test_chat.py to run one file).
+# or api-tests/test_chat.py to run one file).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +35,6 @@ fi
 # Run the whole suite unless the arguments name test files or directories themselves.
 args=("$@")
 names_tests=false
-for arg in "${args[@]}"; do [[ "$arg" == tests/* ]] && names_tests=true; done
-$names_tests || args+=(tests/api)
+for arg in "${args[@]}"; do [[ "$arg" == api-tests* ]] && names_tests=true; done
+$names_tests || args+=(api-tests)
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${args[@]}"

@@ -20,7 +20,7 @@ import httpx
 import openai
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 BINARY = Path(os.environ.get("HAMBURGER_BIN", REPO / ".build" / "debug" / "hamburger"))
 MODEL = Path(os.environ.get("HAMBURGER_MODEL", REPO / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
 MODEL_NAME = "SmolLM2-135M-Instruct"
