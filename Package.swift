@@ -61,6 +61,17 @@ let package = Package(
             ]
         ),
 
+        // Fuzz targets (libFuzzer, `make fuzz`; see Fuzz/README.md). A plain build makes each a replay
+        // tool for its corpus and crash files, with no fuzzer runtime; `make fuzz` rebuilds them with
+        // -sanitize=fuzzer,address -DFUZZING in .build-fuzz.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "HTTPServer"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzHTTPParser", dependencies: ["FuzzSupport", "HTTPServer"], path: "Fuzz/FuzzHTTPParser"),
+        .executableTarget(name: "FuzzChunkedBody", dependencies: ["FuzzSupport", "HTTPServer"], path: "Fuzz/FuzzChunkedBody"),
+        .executableTarget(name: "FuzzRequestJSON", dependencies: ["FuzzSupport", "OpenAIAPI"], path: "Fuzz/FuzzRequestJSON"),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["FuzzSupport", "GGUF", "Tokenization"], path: "Fuzz/FuzzGGUF"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", "Hamburger"], path: "Fuzz/FuzzSafetensors"),
+
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["TestSupport", "GGUF"]),

@@ -36,8 +36,9 @@ LISTENING = re.compile(r"listening on (https?)://(\S+):(\d+)")
 class Server:
     """One `hamburger serve` process and what a test needs to talk to it."""
 
-    def __init__(self, name: str, args: list[str], log_dir: Path):
+    def __init__(self, name: str, args: list[str], log_dir: Path, port: int = 0):
         self.name = name
+        self.requested_port = port
         self.args = args
         self.log_path = log_dir / f"{name}.log"
         self.lines: list[str] = []
@@ -57,7 +58,7 @@ class Server:
             pytest.exit(f"{MODEL} does not exist: run `make setup` first (or set HAMBURGER_MODEL)", returncode=2)
         command = [
             str(BINARY), "serve", "--config", str(REPO / "config" / "hamburger.yaml"),
-            "--host", "127.0.0.1", "--port", "0", "--model", str(MODEL), "--served-model-name", MODEL_NAME,
+            "--host", "127.0.0.1", "--port", str(self.requested_port), "--model", str(MODEL), "--served-model-name", MODEL_NAME,
             "--log-level", "info", *self.args,
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("HAMBURGER_")}

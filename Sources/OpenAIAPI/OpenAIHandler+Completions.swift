@@ -7,8 +7,7 @@ import Tokenization
 extension OpenAIHandler {
     func startCompletion(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
                          log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
-        try JSONCoding.refuseUnsupportedKeys(in: request.body, accepted: Set(CompletionRequest.CodingKeys.allCases.map(\.rawValue)))
-        let body = try JSONCoding.decode(CompletionRequest.self, from: request.body)
+        let body = try RequestBodyDecoding.completion(request.body)
         try checkModelName(body.model)
         let prompts: [[Int32]]
         switch body.prompt {
@@ -33,8 +32,7 @@ extension OpenAIHandler {
 
     func startChat(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
                    log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
-        try JSONCoding.refuseUnsupportedKeys(in: request.body, accepted: Set(ChatCompletionRequest.CodingKeys.allCases.map(\.rawValue)))
-        let body = try JSONCoding.decode(ChatCompletionRequest.self, from: request.body)
+        let body = try RequestBodyDecoding.chat(request.body)
         try checkModelName(body.model)
         guard !body.messages.isEmpty else { throw .invalidField(param: "messages", message: "'messages' must contain at least one message.") }
         for (i, m) in body.messages.enumerated() where !["system", "user", "assistant", "tool", "developer"].contains(m.role) {

@@ -19,6 +19,8 @@ extension ConfigKey {
         .init(name: "max_header_bytes", kind: .int, help: "Largest request line + headers; larger gets 431.") { $0.maxHeaderBytes = $1.int ?? $0.maxHeaderBytes },
         .init(name: "header_timeout_seconds", kind: .double, help: "Time allowed to send a request's headers (slowloris guard; 408).") { $0.headerTimeoutSeconds = $1.double ?? $0.headerTimeoutSeconds },
         .init(name: "keep_alive_timeout_seconds", kind: .double, help: "Idle keep-alive connections close after this.") { $0.keepAliveTimeoutSeconds = $1.double ?? $0.keepAliveTimeoutSeconds },
+        .init(name: "body_timeout_seconds", kind: .double, help: "Longest gap between request-body bytes (slow-body guard; 408).") { $0.bodyTimeoutSeconds = $1.double ?? $0.bodyTimeoutSeconds },
+        .init(name: "write_timeout_seconds", kind: .double, help: "A connection whose pending output makes no progress this long is closed (a client that stopped reading; its request is cancelled).") { $0.writeTimeoutSeconds = $1.double ?? $0.writeTimeoutSeconds },
         .init(name: "max_connections", kind: .int, help: "Open connections at most; more get 503.") { $0.maxConnections = $1.int ?? $0.maxConnections },
         .init(name: "kv_cache_bytes", kind: .int, help: "Memory for the paged KV cache (K and V, all layers).") { $0.kvCacheBytes = $1.int ?? $0.kvCacheBytes },
         .init(name: "kv_cache_dtype", kind: .choice(KVElementType.allCases.map(\.rawValue)),

@@ -76,6 +76,8 @@ final class ServerRuntime: @unchecked Sendable {
         httpConfig.limits.maxHeaderBytes = settings.maxHeaderBytes
         httpConfig.timeouts.headerTimeout = .milliseconds(Int(settings.headerTimeoutSeconds * 1000))
         httpConfig.timeouts.keepAliveTimeout = .milliseconds(Int(settings.keepAliveTimeoutSeconds * 1000))
+        httpConfig.timeouts.bodyTimeout = .milliseconds(Int(settings.bodyTimeoutSeconds * 1000))
+        httpConfig.timeouts.writeTimeout = .milliseconds(Int(settings.writeTimeoutSeconds * 1000))
         if let cert = settings.tlsCert, let key = settings.tlsKey {
             httpConfig.tls = .init(certificatePath: cert, privateKeyPath: key)
         }

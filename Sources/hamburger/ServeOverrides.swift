@@ -34,6 +34,10 @@ struct ServeOverrides: ParsableArguments {
     var headerTimeoutSeconds: String?
     @Option(name: .customLong("keep-alive-timeout-seconds"), help: ArgumentHelp(ConfigKey.named["keep_alive_timeout_seconds"]!.help, valueName: "value"))
     var keepAliveTimeoutSeconds: String?
+    @Option(name: .customLong("body-timeout-seconds"), help: ArgumentHelp(ConfigKey.named["body_timeout_seconds"]!.help, valueName: "value"))
+    var bodyTimeoutSeconds: String?
+    @Option(name: .customLong("write-timeout-seconds"), help: ArgumentHelp(ConfigKey.named["write_timeout_seconds"]!.help, valueName: "value"))
+    var writeTimeoutSeconds: String?
     @Option(name: .customLong("max-connections"), help: ArgumentHelp(ConfigKey.named["max_connections"]!.help, valueName: "value"))
     var maxConnections: String?
     @Option(name: .customLong("kv-cache-bytes"), help: ArgumentHelp(ConfigKey.named["kv_cache_bytes"]!.help, valueName: "value"))
@@ -80,6 +84,8 @@ struct ServeOverrides: ParsableArguments {
             ("max_header_bytes", maxHeaderBytes),
             ("header_timeout_seconds", headerTimeoutSeconds),
             ("keep_alive_timeout_seconds", keepAliveTimeoutSeconds),
+            ("body_timeout_seconds", bodyTimeoutSeconds),
+            ("write_timeout_seconds", writeTimeoutSeconds),
             ("max_connections", maxConnections),
             ("kv_cache_bytes", kvCacheBytes),
             ("kv_cache_dtype", kvCacheDtype),

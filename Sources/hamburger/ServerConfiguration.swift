@@ -24,6 +24,8 @@ struct ServerConfiguration: Sendable {
     var maxHeaderBytes = 16 * 1024
     var headerTimeoutSeconds = 10.0
     var keepAliveTimeoutSeconds = 30.0
+    var bodyTimeoutSeconds = 30.0
+    var writeTimeoutSeconds = 30.0
     var maxConnections = 512
     var kvCacheBytes = 256 * 1024 * 1024
     var kvCacheDtype = KVElementType.float32
@@ -86,6 +88,8 @@ struct ServerConfiguration: Sendable {
         try check(maxHeaderBytes >= 1024, "max_header_bytes", "must be at least 1024")
         try check(headerTimeoutSeconds > 0, "header_timeout_seconds", "must be positive")
         try check(keepAliveTimeoutSeconds > 0, "keep_alive_timeout_seconds", "must be positive")
+        try check(bodyTimeoutSeconds > 0, "body_timeout_seconds", "must be positive")
+        try check(writeTimeoutSeconds > 0, "write_timeout_seconds", "must be positive")
         try check(maxConnections > 0, "max_connections", "must be positive")
         try check(kvCacheBytes > 0, "kv_cache_bytes", "must be positive")
         try check(blockSize > 0 && blockSize <= 1024, "block_size", "must be 1...1024")
