@@ -86,3 +86,10 @@ def test_invalid_kv_cache_dtype_names_the_key_and_source(tmp_path: Path):
     result = serve("--config", str(config))
     assert result.returncode != 0
     assert "'kv_cache_dtype'" in result.stderr and str(config) in result.stderr
+
+
+def test_timeouts_must_be_positive():
+    for key in ("body-timeout-seconds", "write-timeout-seconds"):
+        result = serve(f"--{key}", "0")
+        assert result.returncode != 0
+        assert f"'{key.replace('-', '_')}'" in result.stderr, result.stderr
