@@ -29,14 +29,18 @@ import OpenAIAPI
 
     @Test(arguments: ["", "{", "[1,2]", "null", "\u{0}\u{ff}", #"{"prompt":"#, #"{"messages":[{"role":1}]}"#])
     func malformedBytesAreA400(_ text: String) {
-        for decode in [{ (d: Data) throws(APIError) in _ = try RequestBodyDecoding.completion(d) },
-                       { (d: Data) throws(APIError) in _ = try RequestBodyDecoding.chat(d) }] {
-            do {
-                try decode(Data(text.utf8))
-                Issue.record("'\(text)' decoded")
-            } catch {
-                #expect(error.status == 400)
-            }
+        let data = Data(text.utf8)
+        do {
+            _ = try RequestBodyDecoding.completion(data)
+            Issue.record("'\(text)' decoded as a completion")
+        } catch {
+            #expect(error.status == 400)
+        }
+        do {
+            _ = try RequestBodyDecoding.chat(data)
+            Issue.record("'\(text)' decoded as a chat")
+        } catch {
+            #expect(error.status == 400)
         }
     }
 }
