@@ -12,12 +12,12 @@ public final class APIMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
 
-    let promptTokens: CoreMetrics.Counter
-    let generationTokens: CoreMetrics.Counter
-    let clientDisconnects: CoreMetrics.Counter
-    let timeToFirstToken: CoreMetrics.Timer
-    let interTokenLatency: CoreMetrics.Timer
-    let endToEndLatency: CoreMetrics.Timer
+    private let promptTokens: CoreMetrics.Counter
+    private let generationTokens: CoreMetrics.Counter
+    private let clientDisconnects: CoreMetrics.Counter
+    private let timeToFirstToken: CoreMetrics.Timer
+    private let interTokenLatency: CoreMetrics.Timer
+    private let endToEndLatency: CoreMetrics.Timer
     let queueTime: CoreMetrics.Timer
     private let running: CoreMetrics.Gauge
     private let waiting: CoreMetrics.Gauge
@@ -36,7 +36,7 @@ public final class APIMetrics: Sendable {
         var prefixCacheHits = 0
         var iterations = 0
         var hamburger = HamburgerMetrics.Seen()
-        var finishCounters: [String: CoreMetrics.Counter] = [:]
+        var finishCounters: [FinishReason: CoreMetrics.Counter] = [:]
         var httpCounters: [String: CoreMetrics.Counter] = [:]
     }
 
@@ -73,10 +73,24 @@ public final class APIMetrics: Sendable {
                           factory: factory).record(1)
     }
 
+    /// Records one figure a completion response produced.
+    func record(_ measurement: CompletionStream.Measurement) {
+        switch measurement {
+        case let .promptTokens(count): promptTokens.increment(by: count)
+        case let .generationTokens(count): generationTokens.increment(by: count)
+        case let .timeToFirstToken(ns): timeToFirstToken.recordNanoseconds(Int64(clamping: ns))
+        case let .interTokenLatency(ns): interTokenLatency.recordNanoseconds(Int64(clamping: ns))
+        case let .endToEndLatency(ns): endToEndLatency.recordNanoseconds(Int64(clamping: ns))
+        case let .requestFinished(reason): requestFinished(reason: reason)
+        case .clientDisconnect: clientDisconnects.increment()
+        }
+    }
+
     /// Counts a finished request by its OpenAI finish reason.
-    func requestFinished(reason: String) {
+    func requestFinished(reason: FinishReason) {
         seen.withLock { s in
-            let counter = s.finishCounters[reason] ?? CoreMetrics.Counter(label: "hamburger:request_success_total", dimensions: [("finished_reason", reason)], factory: factory)
+            let counter = s.finishCounters[reason] ?? CoreMetrics.Counter(
+                label: "hamburger:request_success_total", dimensions: [("finished_reason", reason.rawValue)], factory: factory)
             s.finishCounters[reason] = counter
             counter.increment()
         }
