@@ -154,7 +154,7 @@ final class EngineLoop: @unchecked Sendable {
                 if case let .hamburger(confidence, minProbability) = sequence.request.decoding, hamburger != nil {
                     macroRows.append((id, MacroStepRow(
                         outputRow: row, firstToken: sampled.tokenId, confidence: confidence, minProbability: minProbability,
-                        remaining: sequence.request.maxTokens - sequence.outputTokenIds.count, stopTokenIds: sequence.stopTokenIds)))
+                        remaining: sequence.remainingTokenCount, stopTokenIds: sequence.stopTokenIds)))
                 }
             }
         }

@@ -36,15 +36,12 @@ final class CompletionSession: Sendable {
     private let metrics: APIMetrics
     private let clock: @Sendable () -> UInt64
     private let onDone: @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void
-    /// Told how many of this session's engine sequences ended (their `.finished`, or never submitted).
-    private let onSequencesEnded: @Sendable (_ count: Int) -> Void
     private let machine: Mutex<CompletionStream>
 
     init(id: String, options: Options, choices: [Choice], tokenizer: Tokenizer, engine: InferenceEngine,
          metrics: APIMetrics, responder: HTTPResponder,
          clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
-         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void,
-         onSequencesEnded: @escaping @Sendable (_ count: Int) -> Void = { _ in }) {
+         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void) {
         self.id = id
         self.choices = choices
         self.engine = engine
@@ -52,7 +49,6 @@ final class CompletionSession: Sendable {
         self.responder = responder
         self.clock = clock
         self.onDone = onDone
-        self.onSequencesEnded = onSequencesEnded
         let identity = ResponseIdentity(id: id, created: Int(Date().timeIntervalSince1970), model: options.model)
         let logprobs = LogprobRenderer(tokenizer: tokenizer, topCount: options.logprobs)
         let encoder: any CompletionEncoder = switch options.flavor {
@@ -66,22 +62,16 @@ final class CompletionSession: Sendable {
             choices: choices.map { ($0.request.promptTokenIds.count, $0.echo ?? "") }, startedAt: clock()))
     }
 
-    /// Submits every choice; a client that goes away cancels them all.
+    /// Submits every choice (all or none: the engine owns the queue bound); a client that goes away
+    /// cancels them all.
     func start() throws(EngineError) {
         perform(machine.withLock { $0.start() })
-        var submitted: [String] = []
         do {
-            for (index, choice) in choices.enumerated() {
-                try engine.submit(choice.request) { [self] event in
-                    if case .finished = event { onSequencesEnded(1) }
-                    let now = clock()
-                    perform(machine.withLock { $0.receive(event, choice: index, now: now) })
-                }
-                submitted.append(choice.request.id)
+            try engine.submit(choices.map(\.request)) { [self] index, event in
+                let now = clock()
+                perform(machine.withLock { $0.receive(event, choice: index, now: now) })
             }
         } catch {
-            for id in submitted { engine.cancel(id) }
-            onSequencesEnded(choices.count - submitted.count)
             perform(machine.withLock { $0.submitFailed(APIError(error)) })
             throw error
         }
