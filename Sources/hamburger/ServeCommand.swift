@@ -139,7 +139,6 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.enablePrefixCaching = settings.enablePrefixCaching
         engineConfig.maxWaitingRequests = settings.maxQueuedRequests
         let metrics = handler.metrics
-        engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
         let adapter = try loadHamburger(model: model)
         let engine: InferenceEngine
         do {

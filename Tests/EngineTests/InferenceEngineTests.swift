@@ -266,6 +266,21 @@ import Testing
         }
     }
 
+    /// Every request's queue time lands in the published snapshot once, preempted or not, and the
+    /// per-request records are all dropped when the requests end.
+    @Test func queueTimeIsMeasuredOncePerRequest() throws {
+        // Few blocks: requests preempt each other and are admitted again.
+        let engine = try Self.makeEngine(blockSize: 4, blockCount: 24, prefixCaching: false)
+        defer { engine.shutdown() }
+        let requests = Self.greedyRequests(maxTokens: 24)
+        _ = try engine.generate(requests)
+        let stats = engine.stats()
+        #expect(stats.preemptionsTotal > 0, "the test wants preemptions")
+        #expect(stats.queueSeconds.count == requests.count)
+        #expect(stats.iterationRows.count == stats.iterationsTotal)
+        #expect(stats.runningCount == 0 && stats.waitingCount == 0)
+    }
+
     @Test func configurationErrorsAreReported() {
         #expect(throws: EngineError.self) {
             _ = try InferenceEngine(model: FakeForwardModel(), configuration: EngineConfiguration(maxBatchedTokens: 0, kvCapacity: .blocks(4)))
