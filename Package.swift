@@ -28,7 +28,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "GGUF"),
+        .target(name: "GGUF", dependencies: ["CKernels"]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "KVCache"),
         .target(name: "Llama", dependencies: ["Kernels", "GGUF", "KVCache"]),

@@ -2,15 +2,6 @@
 // over output columns across the thread pool.
 #include "ck_internal.h"
 
-size_t ck_qformat_block_bytes(ck_qformat format) {
-    switch (format) {
-    case CK_Q4_0: return 18;
-    case CK_Q4_1: return 20;
-    case CK_Q8_0: return 34;
-    }
-    return 0;
-}
-
 /// Integer dot product of one weight block with 32 int8 activations. Q4_0 nibbles are re-centred
 /// (q - 8); Q4_1 nibbles stay unsigned (the `m` term is added separately with the block sum).
 static inline int ck_dot_block(ck_qformat format, const uint8_t *block, const int8_t *a) {

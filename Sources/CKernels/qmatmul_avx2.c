@@ -23,7 +23,7 @@ CK_AI float ck_reduce8(__m256 v) {
 /// One weight row n against MR activation rows starting at m0.
 CK_AI void ck_row_tile(const ck_qargs *a, const ck_qformat F, const int MR, int m0, int n) {
     const int nb = a->K / CK_QBLOCK;
-    const size_t bb = F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34;
+    const size_t bb = ck_qformat_block_bytes(F);
     const uint8_t *row = a->w + (size_t)n * nb * bb;
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i ones16 = _mm256_set1_epi16(1);

@@ -13,8 +13,6 @@
 
 #define CK_AI static inline __attribute__((always_inline))
 
-CK_AI size_t ck_g_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
-
 /// The fp16 at `p` in all 8 lanes (broadcast, then convert: no false dependency on an old register).
 CK_AI __m256 ck_g_half_broadcast(const uint8_t *p) { return _mm256_cvtph_ps(_mm_set1_epi16((short)ck_load_u16(p))); }
 
@@ -58,7 +56,7 @@ CK_AI float ck_g_sum8(__m256 v) {
 
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_g_tile(const ck_qf32args *a, const ck_qformat F, const int MR, const int NR, int m0, int n0) {
-    const size_t bb = ck_g_block_bytes(F);
+    const size_t bb = ck_qformat_block_bytes(F);
     const int nb = a->K / CK_QBLOCK;
     const size_t row_bytes = (size_t)nb * bb;
     __m256 acc[4][2];
