@@ -214,4 +214,37 @@ static inline int ck_task_columns(int count, int granule, int threads) {
     return per < granule ? granule : per;
 }
 
+
+/// Defines `static void name(const void *args, int n_begin, int n_end, ck_path path)` (a
+/// `ck_columns_fn`): the run-time dispatch of one product's column kernels over the resolved path, the
+/// same for every matmul, so each file names its three kernels instead of repeating the switch.
+#if defined(__x86_64__)
+#define CK_COLUMN_DISPATCH(name, args_type, scalar, avx2, avx512)                 \
+    static void name(const void *args, int n_begin, int n_end, ck_path path) {     \
+        const args_type *a = (const args_type *)args;                              \
+        if (path == CK_PATH_AVX512) avx512(a, n_begin, n_end);                     \
+        else if (path == CK_PATH_AVX2) avx2(a, n_begin, n_end);                    \
+        else scalar(a, n_begin, n_end);                                            \
+    }
+#else
+#define CK_COLUMN_DISPATCH(name, args_type, scalar, avx2, avx512)                 \
+    static void name(const void *args, int n_begin, int n_end, ck_path path) {     \
+        (void)path;                                                                \
+        scalar((const args_type *)args, n_begin, n_end);                           \
+    }
+#endif
+
+/// Runs output columns [n_begin, n_end) of one product on `path`; `args` is the product's own argument
+/// struct (each matmul's dispatch over its scalar / AVX2 / AVX-512 column kernels).
+typedef void (*ck_columns_fn)(const void *args, int n_begin, int n_end, ck_path path);
+
+/// The `_range` entry points: columns [n_begin, n_end) clamped to [0, N), run on this thread.
+void ck_run_column_range(ck_columns_fn fn, const void *args, int N, int n_begin, int n_end, ck_path path);
+
+/// Splits output columns [0, N) of one product over `pool` in tasks of whole `granule`-column tiles
+/// (`ck_task_columns`), or runs them all on this thread when the pool has one thread, there would be one
+/// task, or `worth_splitting` is 0 (too little work to wake the pool for). Every matmul splits this way.
+void ck_split_columns(ck_columns_fn fn, const void *args, int N, int granule, ck_path path, ck_pool *pool,
+                      int worth_splitting);
+
 #endif
