@@ -192,6 +192,16 @@ void ck_f32_to_f16_avx512(uint16_t *out, const float *in, size_t count);
 /// of this many rows so their int8 blocks stay in L1/L2 while W streams past).
 #define CK_M_BLOCK 64
 
+/// The walk of the row kernels over output columns [n_begin, n_end): blocks of CK_M_BLOCK rows; in each,
+/// one column at a time over groups of up to 4 rows. `rows[r - 1]` computes r rows x 1 column, called as
+/// (args, m0, n).
+#define CK_WALK_ROWS(a, n_begin, n_end, rows)                                                          \
+    for (int mb = 0; mb < (a)->M; mb += CK_M_BLOCK) {                                                    \
+        const int m_end = mb + CK_M_BLOCK < (a)->M ? mb + CK_M_BLOCK : (a)->M;                           \
+        for (int n = (n_begin); n < (n_end); n++)                                                         \
+            for (int m = mb; m < m_end; m += 4) (rows)[(m_end - m < 4 ? m_end - m : 4) - 1]((a), m, n);  \
+    }
+
 /// The walk of the tiled products over output columns [n_begin, n_end): blocks of CK_M_BLOCK rows; in
 /// each, tiles of 4 columns, then single columns, every tile over up to 4 rows. `tiles[0][r - 1]`
 /// computes r rows x 1 column and `tiles[1][r - 1]` r rows x 4 columns, called as (args, m0, n0).

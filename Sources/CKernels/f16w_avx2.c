@@ -6,13 +6,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
-
-CK_AI float ck_f16w_sum8(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_hadd_ps(h, h);
-    h = _mm_hadd_ps(h, h);
-    return _mm_cvtss_f32(h);
-}
+#include "ck_avx2.h"
 
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0, int n0) {
@@ -44,7 +38,7 @@ CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0
         float *out = a->y + (size_t)(m0 + m) * a->ldy + n0;
 #pragma clang loop unroll(full)
         for (int n = 0; n < NR; n++) {
-            float sum = ck_f16w_sum8(acc[m][n]);
+            float sum = ck_sum8_hadd(acc[m][n]);
             for (int k = K8; k < a->K; k++) sum += xrow[m][k] * ck_half_to_float(wrow[n][k]);
             out[n] = sum;
         }
