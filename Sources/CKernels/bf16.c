@@ -39,7 +39,7 @@ void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end) {
     }
 }
 
-CK_COLUMN_DISPATCH(ck_bf16_dispatch, ck_bf16args, ck_bf16_matmul_scalar, ck_bf16_matmul_avx2, ck_bf16_matmul_avx512)
+CK_COLUMN_DISPATCH(ck_bf16_dispatch, ck_bf16args, ck_bf16_matmul)
 
 void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N,
                           int K, int n_begin, int n_end, ck_path path) {

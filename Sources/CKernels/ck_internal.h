@@ -142,6 +142,11 @@ static inline float ck_kv_element(const void *row, int d, ck_kv_format format) {
 /// Query heads scored or summed together in one pass (more are split into passes of this many).
 #define CK_KV_MAX_GROUP 4
 
+/// Query heads in the pass starting at head `g0` of `q_count`: up to CK_KV_MAX_GROUP.
+static inline int ck_kv_group_size(int q_count, int g0) {
+    return q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
+}
+
 /// Path bodies of ck_kv_scores / ck_kv_weighted_sum for 1 <= q_count <= CK_KV_MAX_GROUP, arguments
 /// checked; scores and weights are [q_count][a->entry_count], q and out [q_count][a->head_dim].
 void ck_kv_scores_avx2(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format);
@@ -225,24 +230,27 @@ static inline int ck_task_columns(int count, int granule, int threads) {
 }
 
 
-/// Defines `static void name(const void *args, int n_begin, int n_end, ck_path path)` (a
-/// `ck_columns_fn`): the run-time dispatch of one product's column kernels over the resolved path, the
-/// same for every matmul, so each file names its three kernels instead of repeating the switch.
+/// Calls `name##_avx512`, `name##_avx2` or `name##_scalar` with the parenthesised `args` on a resolved
+/// `path`: the run-time dispatch every kernel entry point shares.
 #if defined(__x86_64__)
-#define CK_COLUMN_DISPATCH(name, args_type, scalar, avx2, avx512)                 \
+#define CK_CALL_PATH(path, name, args)                                            \
+    do {                                                                          \
+        if ((path) == CK_PATH_AVX512) name##_avx512 args;                         \
+        else if ((path) == CK_PATH_AVX2) name##_avx2 args;                        \
+        else name##_scalar args;                                                  \
+    } while (0)
+#else
+#define CK_CALL_PATH(path, name, args) name##_scalar args
+#endif
+
+/// Defines `static void name(const void *args, int n_begin, int n_end, ck_path path)` (a
+/// `ck_columns_fn`) over the column kernels `kernels##_scalar`, `_avx2` and `_avx512`, so each matmul
+/// names its kernels instead of repeating the dispatch.
+#define CK_COLUMN_DISPATCH(name, args_type, kernels)                               \
     static void name(const void *args, int n_begin, int n_end, ck_path path) {     \
         const args_type *a = (const args_type *)args;                              \
-        if (path == CK_PATH_AVX512) avx512(a, n_begin, n_end);                     \
-        else if (path == CK_PATH_AVX2) avx2(a, n_begin, n_end);                    \
-        else scalar(a, n_begin, n_end);                                            \
+        CK_CALL_PATH(path, kernels, (a, n_begin, n_end));                          \
     }
-#else
-#define CK_COLUMN_DISPATCH(name, args_type, scalar, avx2, avx512)                 \
-    static void name(const void *args, int n_begin, int n_end, ck_path path) {     \
-        (void)path;                                                                \
-        scalar((const args_type *)args, n_begin, n_end);                           \
-    }
-#endif
 
 /// Runs output columns [n_begin, n_end) of one product on `path`; `args` is the product's own argument
 /// struct (each matmul's dispatch over its scalar / AVX2 / AVX-512 column kernels).

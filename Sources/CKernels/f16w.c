@@ -13,7 +13,7 @@ void ck_f16w_matmul_scalar(const ck_f16wargs *a, int n_begin, int n_end) {
     }
 }
 
-CK_COLUMN_DISPATCH(ck_f16w_dispatch, ck_f16wargs, ck_f16w_matmul_scalar, ck_f16w_matmul_avx2, ck_f16w_matmul_avx512)
+CK_COLUMN_DISPATCH(ck_f16w_dispatch, ck_f16wargs, ck_f16w_matmul)
 
 void ck_f16w_matmul(float *y, size_t ldy, const float *x, size_t ldx, const uint16_t *w, int M, int N, int K,
                     ck_path path, ck_pool *pool) {

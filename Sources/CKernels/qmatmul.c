@@ -49,7 +49,7 @@ void ck_qmatmul_scalar(const ck_qargs *a, int n_begin, int n_end) {
     }
 }
 
-CK_COLUMN_DISPATCH(ck_qmatmul_dispatch, ck_qargs, ck_qmatmul_scalar, ck_qmatmul_avx2, ck_qmatmul_avx512)
+CK_COLUMN_DISPATCH(ck_qmatmul_dispatch, ck_qargs, ck_qmatmul)
 
 static int ck_qargs_valid(int M, int N, int K, ck_qformat format) {
     return M > 0 && N > 0 && K > 0 && K % CK_QBLOCK == 0 && ck_qformat_block_bytes(format) != 0;

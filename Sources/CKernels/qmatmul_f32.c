@@ -53,7 +53,7 @@ void ck_qmatmul_f32_scalar(const ck_qf32args *a, int n_begin, int n_end) {
     }
 }
 
-CK_COLUMN_DISPATCH(ck_qf32_dispatch, ck_qf32args, ck_qmatmul_f32_scalar, ck_qmatmul_f32_avx2, ck_qmatmul_f32_avx512)
+CK_COLUMN_DISPATCH(ck_qf32_dispatch, ck_qf32args, ck_qmatmul_f32)
 
 static int ck_qf32_valid(int M, int N, int K, size_t ldx, ck_qformat format) {
     return M > 0 && N > 0 && K > 0 && K % CK_QBLOCK == 0 && ldx >= (size_t)K &&
