@@ -9,23 +9,7 @@ static inline uint16_t ck_float_to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-void ck_f32_to_bf16(uint16_t *out, const float *in, size_t count, ck_path path) {
-    size_t done = 0;
-    switch (ck_resolve_path(path, CK_KIND_BF16)) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512:
-        done = count / 16 * 16;
-        ck_f32_to_bf16_avx512(out, in, done);
-        break;
-    case CK_PATH_AVX2:
-        done = count / 16 * 16;
-        ck_f32_to_bf16_avx2(out, in, done);
-        break;
-#endif
-    default: break;
-    }
-    for (size_t i = done; i < count; i++) out[i] = ck_float_to_bf16(in[i]);
-}
+CK_DEFINE_F32_TO_16(ck_f32_to_bf16, CK_KIND_BF16, ck_float_to_bf16)
 
 void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end) {
     for (int n = n_begin; n < n_end; n++) {

@@ -230,6 +230,26 @@ static inline int ck_task_columns(int count, int granule, int threads) {
 }
 
 
+/// Defines `void entry(const args_type *a, int n_begin, int n_end)`: the CK_WALK_TILES walk over eight
+/// instantiations of `tile(a, MR, NR, m0, n0)`, MR in 1...4 rows by NR in {1, 4} columns (constants, so
+/// each instantiation unrolls fully). The float-activation tiled kernels share it.
+#define CK_DEFINE_TILED_MATMUL(entry, args_type, tile)                                                   \
+    static void entry##_1x1(const args_type *a, int m0, int n0) { tile(a, 1, 1, m0, n0); }              \
+    static void entry##_2x1(const args_type *a, int m0, int n0) { tile(a, 2, 1, m0, n0); }              \
+    static void entry##_3x1(const args_type *a, int m0, int n0) { tile(a, 3, 1, m0, n0); }              \
+    static void entry##_4x1(const args_type *a, int m0, int n0) { tile(a, 4, 1, m0, n0); }              \
+    static void entry##_1x4(const args_type *a, int m0, int n0) { tile(a, 1, 4, m0, n0); }              \
+    static void entry##_2x4(const args_type *a, int m0, int n0) { tile(a, 2, 4, m0, n0); }              \
+    static void entry##_3x4(const args_type *a, int m0, int n0) { tile(a, 3, 4, m0, n0); }              \
+    static void entry##_4x4(const args_type *a, int m0, int n0) { tile(a, 4, 4, m0, n0); }              \
+    void entry(const args_type *a, int n_begin, int n_end) {                                             \
+        static void (*const tiles[2][4])(const args_type *, int, int) = {                                \
+            {entry##_1x1, entry##_2x1, entry##_3x1, entry##_4x1},                                        \
+            {entry##_1x4, entry##_2x4, entry##_3x4, entry##_4x4},                                        \
+        };                                                                                               \
+        CK_WALK_TILES(a, n_begin, n_end, tiles)                                                          \
+    }
+
 /// Calls `name##_avx512`, `name##_avx2` or `name##_scalar` with the parenthesised `args` on a resolved
 /// `path`: the run-time dispatch every kernel entry point shares.
 #if defined(__x86_64__)
@@ -242,6 +262,20 @@ static inline int ck_task_columns(int count, int granule, int threads) {
 #else
 #define CK_CALL_PATH(path, name, args) name##_scalar args
 #endif
+
+/// Defines `name##_scalar` and the entry point `name(out, in, count, path)` of a float -> 16-bit
+/// conversion (bf16, f16): the vector paths (`name##_avx2`, `name##_avx512`) take whole groups of 16, and
+/// `convert` (one value, the same bits) does the rest.
+#define CK_DEFINE_F32_TO_16(name, kind, convert)                                   \
+    static void name##_scalar(uint16_t *out, const float *in, size_t count) {       \
+        for (size_t i = 0; i < count; i++) out[i] = convert(in[i]);                 \
+    }                                                                               \
+    void name(uint16_t *out, const float *in, size_t count, ck_path path) {         \
+        const ck_path resolved = ck_resolve_path(path, kind);                       \
+        const size_t vectored = resolved == CK_PATH_SCALAR ? 0 : count / 16 * 16;   \
+        if (vectored > 0) CK_CALL_PATH(resolved, name, (out, in, vectored));        \
+        name##_scalar(out + vectored, in + vectored, count - vectored);             \
+    }
 
 /// Defines `static void name(const void *args, int n_begin, int n_end, ck_path path)` (a
 /// `ck_columns_fn`) over the column kernels `kernels##_scalar`, `_avx2` and `_avx512`, so each matmul

@@ -26,23 +26,7 @@ static inline uint16_t ck_float_to_half(float f) {
     return (uint16_t)(sign | q);
 }
 
-void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path) {
-    size_t done = 0;
-    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512:
-        done = count / 16 * 16;
-        ck_f32_to_f16_avx512(out, in, done);
-        break;
-    case CK_PATH_AVX2:
-        done = count / 16 * 16;
-        ck_f32_to_f16_avx2(out, in, done);
-        break;
-#endif
-    default: break;
-    }
-    for (size_t i = done; i < count; i++) out[i] = ck_float_to_half(in[i]);
-}
+CK_DEFINE_F32_TO_16(ck_f32_to_f16, CK_KIND_FLOAT, ck_float_to_half)
 
 size_t ck_kv_format_bytes(ck_kv_format format) {
     switch (format) {
