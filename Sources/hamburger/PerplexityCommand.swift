@@ -71,12 +71,12 @@ struct PerplexityCommand: ParsableCommand {
             let logits = pages.map { model.forward(batch, pages: $0).logits }
             let next = Int(tokens[position + 1])
             let referenceNLL = Self.negativeLogLikelihood(logits[0], of: next)
-            let referenceTop = logits[0].withUnsafeBufferPointer { argmax($0.baseAddress!, count: vocab) }
+            let referenceTop = logits[0].withUnsafeBufferPointer { argmax($0) }
             for i in types.indices {
                 let candidate = logits[i + 1]
                 tallies[i].nll += Self.negativeLogLikelihood(candidate, of: next)
                 tallies[i].referenceNLL += referenceNLL
-                if candidate.withUnsafeBufferPointer({ argmax($0.baseAddress!, count: vocab) }) == referenceTop { tallies[i].agree += 1 }
+                if candidate.withUnsafeBufferPointer({ argmax($0) }) == referenceTop { tallies[i].agree += 1 }
                 var change: Float = 0
                 for v in 0..<vocab { change = max(change, abs(candidate[v] - logits[0][v])) }
                 tallies[i].maxLogitChange = max(tallies[i].maxLogitChange, change)
