@@ -11,9 +11,7 @@ extension EngineLoop {
         guard let hamburger, !rows.isEmpty else { return }
         let groups = hamburger.completeMacroSteps(rows.map(\.row), output: output) { r, logits in
             let id = rows[r].id
-            guard var sampler = samplers.removeValue(forKey: id) else { return rows[r].row.firstToken }
-            let sampled = sampler.sample(logits: logits, scratch: &scratch)
-            samplers[id] = sampler
+            guard let sampled = sample(id, logits: logits) else { return rows[r].row.firstToken }
             if let logprob = sampled.logprob { logprobs[id, default: []].append(logprob) }
             return sampled.tokenId
         }

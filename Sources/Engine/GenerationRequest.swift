@@ -1,7 +1,9 @@
 /// One generation job as the engine sees it: token ids in, token ids out, no text.
 ///
-/// The API layer tokenizes, fills this in and submits it; the engine validates it at submission
-/// (lengths, ids, parameters) so that a bad request fails fast with a message instead of in the loop.
+/// The API layer tokenizes, fills this in and submits it; the engine validates it once, at submission
+/// (`InferenceEngine.validate`: lengths, ids, parameters, with one limit per field), so that a bad
+/// request fails fast with a typed `EngineError` instead of in the loop. Past that point (scheduler,
+/// engine loop) the request is trusted.
 public struct GenerationRequest: Sendable, Equatable {
     /// Caller-chosen id, unique among the requests in flight; `cancel` takes it.
     public var id: String
@@ -16,7 +18,7 @@ public struct GenerationRequest: Sendable, Equatable {
     /// When true the model's end-of-sequence ids do not stop generation (benchmarks want fixed lengths).
     public var ignoresEndOfSequence: Bool
     public var decoding: DecodingMode
-    /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= 20).
+    /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= `maxLogprobs`).
     public var logprobs: Int?
 
     public init(
@@ -34,6 +36,7 @@ public struct GenerationRequest: Sendable, Equatable {
         self.logprobs = logprobs
     }
 
-    /// The most alternatives `logprobs` may ask for.
-    public static let maxLogprobs = 20
+    /// The most alternatives `logprobs` may ask for: the one limit, OpenAI's for legacy completions,
+    /// that the API also applies to chat `top_logprobs`.
+    public static let maxLogprobs = 5
 }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Scratch buffers reused across sampling calls on the engine thread (two `[vocab]` float arrays).
 public struct SamplingScratch {
     var logits: [Float] = []
@@ -44,7 +46,7 @@ public struct RequestSampler: Sendable {
     public mutating func sample(logits: UnsafeBufferPointer<Float>, scratch: inout SamplingScratch) -> SampledToken {
         let token: Int
         if parameters.isGreedy && !parameters.adjustsLogits {
-            token = SamplingMath.argmax(logits)
+            token = argmax(logits)
         } else {
             scratch.prepare(vocabSize: logits.count)
             token = scratch.logits.withUnsafeMutableBufferPointer { adjusted in
@@ -54,7 +56,7 @@ public struct RequestSampler: Sendable {
                     presence: parameters.presencePenalty, frequency: parameters.frequencyPenalty,
                     repetition: parameters.repetitionPenalty)
                 for (token, bias) in parameters.logitBias where Int(token) < adjusted.count && token >= 0 { adjusted[Int(token)] += bias }
-                if parameters.isGreedy { return SamplingMath.argmax(UnsafeBufferPointer(adjusted)) }
+                if parameters.isGreedy { return argmax(UnsafeBufferPointer(adjusted)) }
                 return scratch.probabilities.withUnsafeMutableBufferPointer { probabilities in
                     SamplingMath.softmax(probabilities, logits: UnsafeBufferPointer(adjusted), temperature: parameters.temperature)
                     let view = UnsafeBufferPointer(probabilities)

@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --capacity: requests submitted at once.")
     var requests: Int = 48
 
-    @Option(help: "With --capacity: comma-separated KV element types (float32, bfloat16, float16).")
+    @Option(help: "With --capacity: comma-separated KV element types (float32, bfloat16, float16, int8).")
     var kvTypes: String = "float32,float16"
 
     @Option(help: "With --capacity: comma-separated prefix-caching settings (on, off).")
@@ -132,7 +132,7 @@ struct BenchCommand: ParsableCommand {
             ), pages: pages)
             prefillRates.append(Double(promptTokens) / CommandSupport.seconds(since: start))
 
-            var token = Int32(out.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+            var token = Int32(out.logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<hp.vocabSize])) })
             let decodeStart = DispatchTime.now()
             for step in 0..<decodeTokens {
                 let position = promptTokens + step
@@ -140,7 +140,7 @@ struct BenchCommand: ParsableCommand {
                     inputs: [.token(token)], positions: [Int32(position)],
                     slices: [.init(blockTable: table, cachedEntryCount: position, rowStart: 0, rowCount: 1, wantsOutput: true)]
                 ), pages: pages)
-                token = Int32(o.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+                token = Int32(o.logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<hp.vocabSize])) })
             }
             decodeRates.append(Double(decodeTokens) / CommandSupport.seconds(since: decodeStart))
         }
