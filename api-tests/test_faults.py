@@ -76,7 +76,8 @@ def read_head(sock: socket.socket, timeout: float = 30) -> bytes:
 
 def test_kv_exhaustion_preempts_or_refuses_and_every_accepted_request_completes(start_server):
     # About 20 blocks of 16 entries: six requests of 80 entries each need 30; they cannot all fit.
-    server = start_server("tiny-kv", "--kv-cache-bytes", str(15 * 1024 * 1024), "--enable-prefix-caching", "false",
+    server = start_server("tiny-kv", "--kv-cache-bytes", str(15 * 1024 * 1024), "--kv-cache-dtype", "float32",
+                          "--enable-prefix-caching", "false",
                           "--max-num-seqs", "6", "--decoding", "autoregressive")
     before = server.metrics()
     max_tokens = 60

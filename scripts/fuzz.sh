@@ -7,7 +7,8 @@
 # (`.build/debug/<Target> FILE`) and turn it into a regression test.
 #
 #   make fuzz FUZZ_SECONDS=120 [FUZZ_RUNS=1000000] [FUZZ_TARGETS="FuzzHTTPParser FuzzGGUF"]
-# FUZZ_RUNS stops a target after that many executions (FUZZ_SECONDS still caps it).
+# FUZZ_RUNS stops a target after that many executions (FUZZ_SECONDS still caps it). Each run appends
+# its figures to .build-fuzz/fuzz-summary.txt.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +30,7 @@ done
 
 mkdir -p Fuzz/crashes
 summary="$SCRATCH/fuzz-summary.txt"
-: > "$summary"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) FUZZ_SECONDS=$SECONDS_PER_TARGET FUZZ_RUNS=$RUNS" >> "$summary"
 status=0
 for target in "${TARGETS[@]}"; do
     corpus="$SCRATCH/corpus/$target"
