@@ -241,7 +241,7 @@ def main() -> int:
             worker.start()
         rows: list[dict] = []
         fields = ["seconds", "rss_kib", "fds", "threads", "kv_blocks_in_use", "running", "waiting",
-                  "started", "completed", "dropped", "failed", "http_requests_total"]
+                  "started", "completed", "dropped", "cut_at_end", "failed", "http_requests_total"]
         with open(out / "soak.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
@@ -253,7 +253,7 @@ def main() -> int:
                        "kv_blocks_in_use": kv_blocks_in_use(sample), "running": int(sample.get("hamburger:num_requests_running", 0)),
                        "waiting": int(sample.get("hamburger:num_requests_waiting", 0)), "started": counters.started,
                        "completed": counters.completed, "dropped": counters.dropped, "failed": counters.failed,
-                   "cut_at_end": counters.cut_at_end,
+                       "cut_at_end": counters.cut_at_end,
                        "http_requests_total": int(sum(v for k, v in sample.items() if k.startswith("http_requests_total")))}
                 writer.writerow(row)
                 handle.flush()
@@ -308,7 +308,7 @@ def main() -> int:
         summary = {"seconds": args.seconds, "streams": args.streams, "disconnect": args.disconnect,
                    "idle": {"rss_kib": idle_rss, "fds": idle_fds, "threads": idle_threads},
                    "peak_rss_kib": max(r["rss_kib"] for r in rows), "started": counters.started,
-                   "completed": counters.completed, "dropped": counters.dropped, "failed": counters.failed,
+                   "completed": counters.completed, "dropped": counters.dropped, "failed": counters.failed, "cut_at_end": counters.cut_at_end,
                    "streamed_choice_events": counters.tokens, "failures": counters.failures,
                    "checks": checks, "passed": all(checks.values())}
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
