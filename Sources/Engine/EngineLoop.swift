@@ -88,7 +88,7 @@ final class EngineLoop: @unchecked Sendable {
         groupSinks[request.id] = submission.onGroup
         samplers[request.id] = RequestSampler(
             parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
-            seed: submission.fallbackSeed)
+            seed: submission.fallbackSeed, constraint: request.constraint)
     }
 
     private func abort(_ id: String, reason: FinishReason = .abort) {

@@ -1,3 +1,5 @@
+import StructuredOutput
+
 /// One generation job as the engine sees it: token ids in, token ids out, no text.
 ///
 /// The API layer tokenizes, fills this in and submits it; the engine validates it at submission
@@ -18,12 +20,16 @@ public struct GenerationRequest: Sendable, Equatable {
     public var decoding: DecodingMode
     /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= 20).
     public var logprobs: Int?
+    /// When set, every token (micro tokens included) is chosen among those the automaton allows
+    /// (`response_format`); the end of output only where the JSON is complete.
+    public var constraint: TokenConstraint?
 
     public init(
         id: String, promptTokenIds: [Int32], sampling: SamplingParameters = .greedy, maxTokens: Int,
         stopTokenIds: [Int32] = [], ignoresEndOfSequence: Bool = false, decoding: DecodingMode = .autoregressive,
-        logprobs: Int? = nil
+        logprobs: Int? = nil, constraint: TokenConstraint? = nil
     ) {
+        self.constraint = constraint
         self.id = id
         self.promptTokenIds = promptTokenIds
         self.sampling = sampling
