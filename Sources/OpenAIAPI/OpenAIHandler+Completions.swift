@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HTTPServer
+import StructuredOutput
 import Synchronization
 import Tokenization
 
@@ -23,8 +24,9 @@ extension OpenAIHandler {
         }
         let fields = body.samplingFields
         let echo = body.echo ?? false
+        let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
         let choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs, model: model,
-                                      echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+                                      constraint: constraint, echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
         let options = CompletionSession.Options(flavor: .completion, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: body.logprobs, model: settings.servedModelName)
@@ -52,12 +54,22 @@ extension OpenAIHandler {
         let fields = body.samplingFields
         // Chat without max_tokens may use the rest of the context (as OpenAI does), within what the KV cache holds.
         let room = min(model.maxModelLength, model.engine.kvLayout.entryCapacity) - prompt.count
+        let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
         let choices = try makeChoices(prompts: [prompt], fields: fields, defaultMaxTokens: max(1, room),
-                                      logprobs: logprobs, model: model, echoTexts: nil)
+                                      logprobs: logprobs, model: model, constraint: constraint, echoTexts: nil)
         let options = CompletionSession.Options(flavor: .chat, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: logprobs, model: settings.servedModelName)
         try run(choices: choices, options: options, idPrefix: "chatcmpl", model: model, responder: responder, log: log)
+    }
+
+    /// The request's output constraint; `ignore_eos` cannot go with one (a finished JSON value must end).
+    private func responseConstraint(_ format: ResponseFormat?, fields: SamplingFields, model: ServedModel) throws(APIError) -> TokenConstraint? {
+        guard let constraint = try format?.constraint(from: model.constraints) else { return nil }
+        if fields.ignoreEos == true {
+            throw .invalidField(param: "ignore_eos", message: "'ignore_eos' cannot be combined with 'response_format': the output ends where the JSON value does.")
+        }
+        return constraint
     }
 
     private func checkModelName(_ name: String?) throws(APIError) {
@@ -73,7 +85,7 @@ extension OpenAIHandler {
     }
 
     private func makeChoices(prompts: [[Int32]], fields: SamplingFields, defaultMaxTokens: Int, logprobs: Int?,
-                             model: ServedModel, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
+                             model: ServedModel, constraint: TokenConstraint? = nil, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
         let n = try fields.choiceCount()
         let maxTokens = try fields.maxTokenCount(default: defaultMaxTokens)
         let decoding = try fields.decodingMode(default: settings.defaultDecoding, adapterConfidence: model.engine.hamburgerDefaultConfidence,
@@ -89,7 +101,7 @@ extension OpenAIHandler {
                 let index = p * n + i
                 let request = GenerationRequest(
                     id: nextID("seq"), promptTokenIds: prompt, sampling: try fields.sampling(choice: index), maxTokens: maxTokens,
-                    ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs)
+                    ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs, constraint: constraint)
                 do { try model.engine.validate(request) } catch { throw APIError(error) }
                 choices.append(.init(request: request, echo: echoTexts?[p]))
             }

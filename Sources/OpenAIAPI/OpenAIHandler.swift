@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Synchronization
+import StructuredOutput
 import Tokenization
 
 /// The served model as the API sees it: the engine (token ids only) and the text edge around it.
@@ -12,8 +13,13 @@ public struct ServedModel: Sendable {
     public var chatTemplate: ChatTemplate
     /// Prompt + max_tokens limit in tokens (the engine's max_model_len).
     public var maxModelLength: Int
+    /// Compiled `response_format` constraints over this tokenizer's vocabulary, by schema.
+    public let constraints: ConstraintCache
 
     public init(engine: InferenceEngine, tokenizer: Tokenizer, chatTemplate: ChatTemplate, maxModelLength: Int) {
+        constraints = ConstraintCache(vocabulary: TokenVocabulary(
+            tokenBytes: (0 ..< tokenizer.vocabularySize).map { id in tokenizer.isSpecial(id) ? nil : try? tokenizer.bytes(of: id) },
+            endTokenIds: engine.endOfSequenceTokenIds))
         self.engine = engine
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
