@@ -23,7 +23,9 @@ public final class TokenConstraint: @unchecked Sendable {
     public var initialState: GrammarState { grammar.initialState }
 
     /// The tokens allowed after `state`: those whose bytes the automaton takes, plus the end ids
-    /// when the text so far is complete.
+    /// when the text so far is complete. A live state that no token continues (possible only with a
+    /// vocabulary that lacks some single bytes) allows the end ids, so that generation stops rather
+    /// than leaving the grammar.
     public func mask(for state: GrammarState) -> TokenMask {
         lock.lock()
         if let known = masks[state] { lock.unlock(); return known }
@@ -71,6 +73,9 @@ public final class TokenConstraint: @unchecked Sendable {
                 for t in Int(v.terminalStart[Int(child)]) ..< Int(v.terminalStart[Int(child) + 1]) { mask.allow(v.terminalIds[t]) }
                 if v.childCount[Int(child)] > 0 { stack.append((child, next)) }
             }
+        }
+        if mask.allowedCount == 0 {
+            for id in vocabulary.endTokenIds where Int(id) < vocabulary.size { mask.allow(id) }
         }
         return mask
     }
