@@ -17,13 +17,18 @@ public struct ServedModel: Sendable {
     public let constraints: ConstraintCache
 
     public init(engine: InferenceEngine, tokenizer: Tokenizer, chatTemplate: ChatTemplate, maxModelLength: Int) {
-        constraints = ConstraintCache(vocabulary: TokenVocabulary(
-            tokenBytes: (0 ..< tokenizer.vocabularySize).map { id in tokenizer.isSpecial(id) ? nil : try? tokenizer.bytes(of: id) },
-            endTokenIds: engine.endOfSequenceTokenIds))
+        constraints = ConstraintCache(vocabulary: Self.constraintVocabulary(tokenizer, endTokenIds: engine.endOfSequenceTokenIds))
         self.engine = engine
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.maxModelLength = maxModelLength
+    }
+
+    /// The vocabulary as `response_format` constraints see it: each normal token's bytes; special
+    /// tokens never generated under a constraint, except `endTokenIds`, which end the output.
+    public static func constraintVocabulary(_ tokenizer: Tokenizer, endTokenIds: [Int32]) -> TokenVocabulary {
+        TokenVocabulary(tokenBytes: (0 ..< tokenizer.vocabularySize).map { id in tokenizer.isSpecial(id) ? nil : try? tokenizer.bytes(of: id) },
+                        endTokenIds: endTokenIds)
     }
 }
 

@@ -55,6 +55,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --capacity: comma-separated prefix-caching settings (on, off).")
     var prefixCaching: String = "off,on"
 
+    @Flag(help: "Constraint overhead: the same JSON-asking chat prompts unconstrained and under a response_format schema, alternating, at each --concurrency level (default 1,16) and --decoding mode; median ms per generated token, tokens per macro step, forced-token share.")
+    var constraintOverhead = false
+
     @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
 
@@ -65,6 +68,16 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if constraintOverhead {
+            let levels = (concurrency ?? "1,16").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let modes = decoding == "both" ? ["autoregressive", "hamburger"] : [decoding]
+            guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), modes.allSatisfy({ $0 == "autoregressive" || $0 == "hamburger" }), runs >= 2 else {
+                throw ValidationError("--constraint-overhead takes --concurrency levels > 0, --decoding autoregressive|hamburger|both and --runs >= 2")
+            }
+            try ConstraintBench(modelOptions: modelOptions, levels: levels, maxTokens: maxTokens, runs: runs, modes: modes,
+                                adapterPath: adapter, confidence: confidence, minProbability: minProbability).run()
+            return
+        }
         if capacity {
             let modes = decoding == "both" ? ["autoregressive", "hamburger"] : [decoding]
             guard modes.allSatisfy({ $0 == "autoregressive" || $0 == "hamburger" }) else {
