@@ -27,6 +27,9 @@ final class EngineLoop: @unchecked Sendable {
     private var groupSinks: [String: @Sendable (Int) -> Void] = [:]
     var scratch = SamplingScratch()
     var stats: EngineStats
+    /// Per request with prompt logprobs: prompt positions already reported (a recompute after a
+    /// preemption does not report them again).
+    private var promptLogprobsReported: [String: Int] = [:]
     /// Events of this round, delivered after the stats are published (so that a caller woken by
     /// `.finished` reads stats that already count it).
     private var outbox: [(sink: @Sendable (GenerationEvent) -> Void, event: GenerationEvent)] = []
@@ -100,6 +103,7 @@ final class EngineLoop: @unchecked Sendable {
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int) {
         samplers[id] = nil
         groupSinks[id] = nil
+        promptLogprobsReported[id] = nil
         let sink = sinks.removeValue(forKey: id)
         acceptedAt.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
@@ -132,18 +136,26 @@ final class EngineLoop: @unchecked Sendable {
         let forwardEnd = clock()
         for cancellation in mailbox.takeCancellations() { abort(cancellation.id, reason: cancellation.reason) }
 
-        let outputChunks = plan.outputChunks
         let vocab = model.vocabSize
-        guard output.rowCount == outputChunks.count, output.logits.count == outputChunks.count * vocab else {
-            assertionFailure("the model returned \(output.rowCount) output rows for \(outputChunks.count) wanted")
+        let wanted = plan.outputRowCount
+        guard output.rowCount == wanted, output.logits.count == wanted * vocab else {
+            assertionFailure("the model returned \(output.rowCount) output rows for \(wanted) wanted")
             for chunk in plan.chunks { abort(chunk.sequenceId) }
             return
+        }
+        // Each output chunk's sampling row: the last of its output rows.
+        var outputChunks: [(row: Int, chunk: SchedulePlan.Chunk)] = []
+        var nextRow = 0
+        for chunk in plan.chunks where chunk.outputRowCount > 0 {
+            if chunk.outputsEveryRow { reportPromptLogprobs(chunk, firstRow: nextRow, output: output) }
+            nextRow += chunk.outputRowCount
+            if chunk.wantsOutput { outputChunks.append((nextRow - 1, chunk)) }
         }
         var sampledTokens: [String: [Int32]] = [:]
         var sampledLogprobs: [String: [TokenLogprob]] = [:]
         var macroRows: [(id: String, row: MacroStepRow)] = []
         output.logits.withUnsafeBufferPointer { logits in
-            for (row, chunk) in outputChunks.enumerated() {
+            for (row, chunk) in outputChunks {
                 let id = chunk.sequenceId
                 guard let sequence = scheduler.sequence(id), var sampler = samplers.removeValue(forKey: id) else { continue }
                 let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
@@ -181,6 +193,27 @@ final class EngineLoop: @unchecked Sendable {
         record(
             plan: plan, generated: generated, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart, forwardEnd: forwardEnd,
             queueSeconds: queueSeconds)
+    }
+
+    /// Row i of a prompt chunk predicts prompt token `firstEntry + i + 1`: its logprob (raw logits) and
+    /// the request's number of alternatives, for the positions not reported before.
+    private func reportPromptLogprobs(_ chunk: SchedulePlan.Chunk, firstRow: Int, output: ForwardOutput) {
+        let id = chunk.sequenceId
+        guard let sequence = scheduler.sequence(id), let alternatives = sequence.request.promptLogprobs, let sink = sinks[id] else { return }
+        let prompt = sequence.request.promptTokenIds, vocab = model.vocabSize
+        var reported = promptLogprobsReported[id] ?? 0
+        var logprobs: [TokenLogprob] = []
+        output.logits.withUnsafeBufferPointer { logits in
+            for i in 0 ..< chunk.rowCount {
+                let target = chunk.firstEntry + i + 1
+                guard target < prompt.count, target > reported else { continue }
+                let row = UnsafeBufferPointer(rebasing: logits[(firstRow + i) * vocab ..< (firstRow + i + 1) * vocab])
+                logprobs.append(RequestSampler.logprob(of: Int(prompt[target]), logits: row, alternatives: alternatives))
+                reported = target
+            }
+        }
+        promptLogprobsReported[id] = reported
+        if !logprobs.isEmpty { outbox.append((sink, .promptLogprobs(logprobs))) }
     }
 
     private func record(

@@ -23,12 +23,17 @@ public struct GenerationRequest: Sendable, Equatable {
     /// When set, every token (micro tokens included) is chosen among those the automaton allows
     /// (`response_format`); the end of output only where the JSON is complete.
     public var constraint: TokenConstraint?
+    /// nil = no prompt logprobs; N = the logprob of every prompt token after the first (given the
+    /// tokens before it) with its N most likely alternatives (N <= 20), in `.promptLogprobs` events
+    /// (`echo` with `logprobs`). Such a request takes nothing from the prefix cache.
+    public var promptLogprobs: Int?
 
     public init(
         id: String, promptTokenIds: [Int32], sampling: SamplingParameters = .greedy, maxTokens: Int,
         stopTokenIds: [Int32] = [], ignoresEndOfSequence: Bool = false, decoding: DecodingMode = .autoregressive,
-        logprobs: Int? = nil, constraint: TokenConstraint? = nil
+        logprobs: Int? = nil, constraint: TokenConstraint? = nil, promptLogprobs: Int? = nil
     ) {
+        self.promptLogprobs = promptLogprobs
         self.constraint = constraint
         self.id = id
         self.promptTokenIds = promptTokenIds

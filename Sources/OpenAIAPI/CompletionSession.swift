@@ -148,6 +148,8 @@ final class CompletionSession: Sendable {
                 metrics.requestFinished(reason: "stop")
                 finishIfAllDone()
             }
+        case .promptLogprobs:
+            return  // this API does not ask the engine for prompt logprobs yet
         case let .finished(reason, _, completionTokens, cachedTokens):
             let ended: (tail: String, reason: String)? = state.withLock { s in
                 guard !s.finished[index] else { return nil }

@@ -106,6 +106,8 @@ struct CapacityBench {
                 switch event {
                 case .tokens:
                     firstTokenAt.withLock { if $0[request.id] == nil { $0[request.id] = DispatchTime.now().uptimeNanoseconds } }
+                case .promptLogprobs:
+                    break  // not asked for here
                 case let .finished(_, _, _, cachedTokens):
                     cached.withLock { $0 += cachedTokens }
                     done.signal()

@@ -130,6 +130,8 @@ struct GenerateCommand: ParsableCommand {
                 case let .tokens(ids, _):
                     let text = (try? printer.detokenizer.append(contentsOf: ids.map(Int.init))) ?? ""
                     FileHandle.standardOutput.write(Data(text.utf8))
+                case .promptLogprobs:
+                    break  // not asked for here
                 case .finished:
                     FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
                     done.signal()
