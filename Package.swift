@@ -28,7 +28,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "GGUF"),
+        .target(name: "GGUF", dependencies: ["CKernels"]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "KVCache"),
         // JSON Schema -> byte-level JSON automaton -> allowed-token masks (structured outputs). No imports.
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Hamburger", "Kernels", "Llama", "KVCache", "Tokenization", "GGUF", "StructuredOutput"]),
         .testTarget(name: "HamburgerTests", dependencies: ["TestSupport", "Hamburger", "Kernels", "Llama", "Engine", "KVCache", "GGUF", "Tokenization", "OpenAIAPI"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["TestSupport", "HTTPServer"]),
-        .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine", "Tokenization"]),
     ],
     swiftLanguageModes: [.v6]
 )

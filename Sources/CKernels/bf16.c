@@ -9,23 +9,7 @@ static inline uint16_t ck_float_to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-void ck_f32_to_bf16(uint16_t *out, const float *in, size_t count, ck_path path) {
-    size_t done = 0;
-    switch (ck_resolve_path(path, CK_KIND_BF16)) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512:
-        done = count / 16 * 16;
-        ck_f32_to_bf16_avx512(out, in, done);
-        break;
-    case CK_PATH_AVX2:
-        done = count / 16 * 16;
-        ck_f32_to_bf16_avx2(out, in, done);
-        break;
-#endif
-    default: break;
-    }
-    for (size_t i = done; i < count; i++) out[i] = ck_float_to_bf16(in[i]);
-}
+CK_DEFINE_F32_TO_16(ck_f32_to_bf16, CK_KIND_BF16, ck_float_to_bf16)
 
 void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end) {
     for (int n = n_begin; n < n_end; n++) {
@@ -39,49 +23,18 @@ void ck_bf16_matmul_scalar(const ck_bf16args *a, int n_begin, int n_end) {
     }
 }
 
-static void ck_bf16_dispatch(const ck_bf16args *a, int n_begin, int n_end, ck_path path) {
-    switch (path) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_bf16_matmul_avx512(a, n_begin, n_end); return;
-    case CK_PATH_AVX2: ck_bf16_matmul_avx2(a, n_begin, n_end); return;
-#endif
-    default: ck_bf16_matmul_scalar(a, n_begin, n_end); return;
-    }
-}
+CK_COLUMN_DISPATCH(ck_bf16_dispatch, ck_bf16args, ck_bf16_matmul)
 
 void ck_bf16_matmul_range(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N,
                           int K, int n_begin, int n_end, ck_path path) {
     if (M <= 0 || N <= 0 || K <= 0) return;
-    if (n_begin < 0) n_begin = 0;
-    if (n_end > N) n_end = N;
-    if (n_begin >= n_end) return;
     ck_bf16args a = {y, ldy, x, ldx, w, M, N, K};
-    ck_bf16_dispatch(&a, n_begin, n_end, ck_resolve_path(path, CK_KIND_BF16));
-}
-
-typedef struct {
-    ck_bf16args args;
-    ck_path path;
-    int columns_per_task;
-} ck_bf16job;
-
-static void ck_bf16job_run(void *context, int task, int thread) {
-    (void)thread;
-    const ck_bf16job *job = (const ck_bf16job *)context;
-    int begin = task * job->columns_per_task;
-    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
-    if (begin < end) ck_bf16_dispatch(&job->args, begin, end, job->path);
+    ck_run_column_range(ck_bf16_dispatch, &a, N, n_begin, n_end, ck_resolve_path(path, CK_KIND_BF16));
 }
 
 void ck_bf16_matmul(float *y, size_t ldy, const uint16_t *x, size_t ldx, const uint16_t *w, int M, int N, int K,
                     ck_path path, ck_pool *pool) {
     if (M <= 0 || N <= 0 || K <= 0) return;
-    int threads = ck_pool_thread_count(pool);
-    ck_bf16job job = {{y, ldy, x, ldx, w, M, N, K}, ck_resolve_path(path, CK_KIND_BF16), ck_task_columns(N, 16, threads)};
-    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
-    if (threads <= 1 || tasks <= 1) {
-        ck_bf16_dispatch(&job.args, 0, N, job.path);
-        return;
-    }
-    ck_pool_run(pool, tasks, ck_bf16job_run, &job);
+    ck_bf16args a = {y, ldy, x, ldx, w, M, N, K};
+    ck_split_columns(ck_bf16_dispatch, &a, N, 16, ck_resolve_path(path, CK_KIND_BF16), pool, 1);
 }

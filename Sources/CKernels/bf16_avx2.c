@@ -6,6 +6,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
+#include "ck_avx2.h"
 
 CK_AI __m256i ck_bf16_round8(__m256i u) {
     const __m256i magnitude = _mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF));
@@ -29,13 +30,6 @@ CK_AI __m256 ck_widen8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
 
-CK_AI float ck_sum8(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_hadd_ps(h, h);
-    h = _mm_hadd_ps(h, h);
-    return _mm_cvtss_f32(h);
-}
-
 /// One weight row n against MR rows of x starting at m0.
 CK_AI void ck_bf16_row(const ck_bf16args *a, const int MR, int m0, int n) {
     const uint16_t *wn = a->w + (size_t)n * a->K;
@@ -51,7 +45,7 @@ CK_AI void ck_bf16_row(const ck_bf16args *a, const int MR, int m0, int n) {
 #pragma clang loop unroll(full)
     for (int m = 0; m < MR; m++) {
         const uint16_t *xm = a->x + (size_t)(m0 + m) * a->ldx;
-        float total = ck_sum8(acc[m]);
+        float total = ck_sum8_hadd(acc[m]);
         for (int k = K8; k < a->K; k++) total += ck_bf16_to_float(xm[k]) * ck_bf16_to_float(wn[k]);
         a->y[(size_t)(m0 + m) * a->ldy + n] = total;
     }
@@ -64,15 +58,7 @@ static void ck_bf16_row4(const ck_bf16args *a, int m0, int n) { ck_bf16_row(a, 4
 
 void ck_bf16_matmul_avx2(const ck_bf16args *a, int n_begin, int n_end) {
     void (*const rows[4])(const ck_bf16args *, int, int) = {ck_bf16_row1, ck_bf16_row2, ck_bf16_row3, ck_bf16_row4};
-    for (int mb = 0; mb < a->M; mb += CK_M_BLOCK) {
-        int m_end = mb + CK_M_BLOCK < a->M ? mb + CK_M_BLOCK : a->M;
-        for (int n = n_begin; n < n_end; n++) {
-            for (int m = mb; m < m_end; m += 4) {
-                int count = m_end - m < 4 ? m_end - m : 4;
-                rows[count - 1](a, m, n);
-            }
-        }
-    }
+    CK_WALK_ROWS(a, n_begin, n_end, rows)
 }
 
 #pragma clang attribute pop

@@ -75,18 +75,7 @@ CK_AI void ck_bf16_tile(const ck_bf16args *a, const int MR, const int NR, int m0
     }
 }
 
-typedef void (*ck_bf16_tile_fn)(const ck_bf16args *, int, int);
-#define CK_BF16_TILE(MR, NR) \
-    static void ck_bf16_tile_##MR##x##NR(const ck_bf16args *a, int m0, int n0) { ck_bf16_tile(a, MR, NR, m0, n0); }
-CK_BF16_TILE(1, 1) CK_BF16_TILE(2, 1) CK_BF16_TILE(3, 1) CK_BF16_TILE(4, 1)
-CK_BF16_TILE(1, 4) CK_BF16_TILE(2, 4) CK_BF16_TILE(3, 4) CK_BF16_TILE(4, 4)
-
-static const ck_bf16_tile_fn ck_bf16_tiles[2][4] = {
-    {ck_bf16_tile_1x1, ck_bf16_tile_2x1, ck_bf16_tile_3x1, ck_bf16_tile_4x1},
-    {ck_bf16_tile_1x4, ck_bf16_tile_2x4, ck_bf16_tile_3x4, ck_bf16_tile_4x4},
-};
-
-void ck_bf16_matmul_avx512(const ck_bf16args *a, int n_begin, int n_end) { CK_WALK_TILES(a, n_begin, n_end, ck_bf16_tiles) }
+CK_DEFINE_TILED_MATMUL(ck_bf16_matmul_avx512, ck_bf16args, ck_bf16_tile)
 
 #pragma clang attribute pop
 #endif

@@ -142,6 +142,11 @@ static inline float ck_kv_element(const void *row, int d, ck_kv_format format) {
 /// Query heads scored or summed together in one pass (more are split into passes of this many).
 #define CK_KV_MAX_GROUP 4
 
+/// Query heads in the pass starting at head `g0` of `q_count`: up to CK_KV_MAX_GROUP.
+static inline int ck_kv_group_size(int q_count, int g0) {
+    return q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
+}
+
 /// Path bodies of ck_kv_scores / ck_kv_weighted_sum for 1 <= q_count <= CK_KV_MAX_GROUP, arguments
 /// checked; scores and weights are [q_count][a->entry_count], q and out [q_count][a->head_dim].
 void ck_kv_scores_avx2(float *scores, const float *q, int q_count, const ck_kvargs *a, float scale, ck_kv_format format);
@@ -192,6 +197,16 @@ void ck_f32_to_f16_avx512(uint16_t *out, const float *in, size_t count);
 /// of this many rows so their int8 blocks stay in L1/L2 while W streams past).
 #define CK_M_BLOCK 64
 
+/// The walk of the row kernels over output columns [n_begin, n_end): blocks of CK_M_BLOCK rows; in each,
+/// one column at a time over groups of up to 4 rows. `rows[r - 1]` computes r rows x 1 column, called as
+/// (args, m0, n).
+#define CK_WALK_ROWS(a, n_begin, n_end, rows)                                                          \
+    for (int mb = 0; mb < (a)->M; mb += CK_M_BLOCK) {                                                    \
+        const int m_end = mb + CK_M_BLOCK < (a)->M ? mb + CK_M_BLOCK : (a)->M;                           \
+        for (int n = (n_begin); n < (n_end); n++)                                                         \
+            for (int m = mb; m < m_end; m += 4) (rows)[(m_end - m < 4 ? m_end - m : 4) - 1]((a), m, n);  \
+    }
+
 /// The walk of the tiled products over output columns [n_begin, n_end): blocks of CK_M_BLOCK rows; in
 /// each, tiles of 4 columns, then single columns, every tile over up to 4 rows. `tiles[0][r - 1]`
 /// computes r rows x 1 column and `tiles[1][r - 1]` r rows x 4 columns, called as (args, m0, n0).
@@ -213,5 +228,75 @@ static inline int ck_task_columns(int count, int granule, int threads) {
     per = (per + granule - 1) / granule * granule;
     return per < granule ? granule : per;
 }
+
+
+/// Defines `void entry(const args_type *a, int n_begin, int n_end)`: the CK_WALK_TILES walk over eight
+/// instantiations of `tile(a, MR, NR, m0, n0)`, MR in 1...4 rows by NR in {1, 4} columns (constants, so
+/// each instantiation unrolls fully). The float-activation tiled kernels share it.
+#define CK_DEFINE_TILED_MATMUL(entry, args_type, tile)                                                   \
+    static void entry##_1x1(const args_type *a, int m0, int n0) { tile(a, 1, 1, m0, n0); }              \
+    static void entry##_2x1(const args_type *a, int m0, int n0) { tile(a, 2, 1, m0, n0); }              \
+    static void entry##_3x1(const args_type *a, int m0, int n0) { tile(a, 3, 1, m0, n0); }              \
+    static void entry##_4x1(const args_type *a, int m0, int n0) { tile(a, 4, 1, m0, n0); }              \
+    static void entry##_1x4(const args_type *a, int m0, int n0) { tile(a, 1, 4, m0, n0); }              \
+    static void entry##_2x4(const args_type *a, int m0, int n0) { tile(a, 2, 4, m0, n0); }              \
+    static void entry##_3x4(const args_type *a, int m0, int n0) { tile(a, 3, 4, m0, n0); }              \
+    static void entry##_4x4(const args_type *a, int m0, int n0) { tile(a, 4, 4, m0, n0); }              \
+    void entry(const args_type *a, int n_begin, int n_end) {                                             \
+        static void (*const tiles[2][4])(const args_type *, int, int) = {                                \
+            {entry##_1x1, entry##_2x1, entry##_3x1, entry##_4x1},                                        \
+            {entry##_1x4, entry##_2x4, entry##_3x4, entry##_4x4},                                        \
+        };                                                                                               \
+        CK_WALK_TILES(a, n_begin, n_end, tiles)                                                          \
+    }
+
+/// Calls `name##_avx512`, `name##_avx2` or `name##_scalar` with the parenthesised `args` on a resolved
+/// `path`: the run-time dispatch every kernel entry point shares.
+#if defined(__x86_64__)
+#define CK_CALL_PATH(path, name, args)                                            \
+    do {                                                                          \
+        if ((path) == CK_PATH_AVX512) name##_avx512 args;                         \
+        else if ((path) == CK_PATH_AVX2) name##_avx2 args;                        \
+        else name##_scalar args;                                                  \
+    } while (0)
+#else
+#define CK_CALL_PATH(path, name, args) name##_scalar args
+#endif
+
+/// Defines `name##_scalar` and the entry point `name(out, in, count, path)` of a float -> 16-bit
+/// conversion (bf16, f16): the vector paths (`name##_avx2`, `name##_avx512`) take whole groups of 16, and
+/// `convert` (one value, the same bits) does the rest.
+#define CK_DEFINE_F32_TO_16(name, kind, convert)                                   \
+    static void name##_scalar(uint16_t *out, const float *in, size_t count) {       \
+        for (size_t i = 0; i < count; i++) out[i] = convert(in[i]);                 \
+    }                                                                               \
+    void name(uint16_t *out, const float *in, size_t count, ck_path path) {         \
+        const ck_path resolved = ck_resolve_path(path, kind);                       \
+        const size_t vectored = resolved == CK_PATH_SCALAR ? 0 : count / 16 * 16;   \
+        if (vectored > 0) CK_CALL_PATH(resolved, name, (out, in, vectored));        \
+        name##_scalar(out + vectored, in + vectored, count - vectored);             \
+    }
+
+/// Defines `static void name(const void *args, int n_begin, int n_end, ck_path path)` (a
+/// `ck_columns_fn`) over the column kernels `kernels##_scalar`, `_avx2` and `_avx512`, so each matmul
+/// names its kernels instead of repeating the dispatch.
+#define CK_COLUMN_DISPATCH(name, args_type, kernels)                               \
+    static void name(const void *args, int n_begin, int n_end, ck_path path) {     \
+        const args_type *a = (const args_type *)args;                              \
+        CK_CALL_PATH(path, kernels, (a, n_begin, n_end));                          \
+    }
+
+/// Runs output columns [n_begin, n_end) of one product on `path`; `args` is the product's own argument
+/// struct (each matmul's dispatch over its scalar / AVX2 / AVX-512 column kernels).
+typedef void (*ck_columns_fn)(const void *args, int n_begin, int n_end, ck_path path);
+
+/// The `_range` entry points: columns [n_begin, n_end) clamped to [0, N), run on this thread.
+void ck_run_column_range(ck_columns_fn fn, const void *args, int N, int n_begin, int n_end, ck_path path);
+
+/// Splits output columns [0, N) of one product over `pool` in tasks of whole `granule`-column tiles
+/// (`ck_task_columns`), or runs them all on this thread when the pool has one thread, there would be one
+/// task, or `worth_splitting` is 0 (too little work to wake the pool for). Every matmul splits this way.
+void ck_split_columns(ck_columns_fn fn, const void *args, int N, int granule, ck_path path, ck_pool *pool,
+                      int worth_splitting);
 
 #endif

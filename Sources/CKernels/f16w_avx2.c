@@ -6,13 +6,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
-
-CK_AI float ck_f16w_sum8(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_hadd_ps(h, h);
-    h = _mm_hadd_ps(h, h);
-    return _mm_cvtss_f32(h);
-}
+#include "ck_avx2.h"
 
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0, int n0) {
@@ -44,25 +38,14 @@ CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0
         float *out = a->y + (size_t)(m0 + m) * a->ldy + n0;
 #pragma clang loop unroll(full)
         for (int n = 0; n < NR; n++) {
-            float sum = ck_f16w_sum8(acc[m][n]);
+            float sum = ck_sum8_hadd(acc[m][n]);
             for (int k = K8; k < a->K; k++) sum += xrow[m][k] * ck_half_to_float(wrow[n][k]);
             out[n] = sum;
         }
     }
 }
 
-typedef void (*ck_f16w_tile_fn)(const ck_f16wargs *, int, int);
-#define CK_F16W_TILE(MR, NR) \
-    static void ck_f16w_tile_##MR##x##NR(const ck_f16wargs *a, int m0, int n0) { ck_f16w_tile(a, MR, NR, m0, n0); }
-CK_F16W_TILE(1, 1) CK_F16W_TILE(2, 1) CK_F16W_TILE(3, 1) CK_F16W_TILE(4, 1)
-CK_F16W_TILE(1, 4) CK_F16W_TILE(2, 4) CK_F16W_TILE(3, 4) CK_F16W_TILE(4, 4)
-
-static const ck_f16w_tile_fn ck_f16w_tiles[2][4] = {
-    {ck_f16w_tile_1x1, ck_f16w_tile_2x1, ck_f16w_tile_3x1, ck_f16w_tile_4x1},
-    {ck_f16w_tile_1x4, ck_f16w_tile_2x4, ck_f16w_tile_3x4, ck_f16w_tile_4x4},
-};
-
-void ck_f16w_matmul_avx2(const ck_f16wargs *a, int n_begin, int n_end) { CK_WALK_TILES(a, n_begin, n_end, ck_f16w_tiles) }
+CK_DEFINE_TILED_MATMUL(ck_f16w_matmul_avx2, ck_f16wargs, ck_f16w_tile)
 
 #pragma clang attribute pop
 #endif

@@ -43,18 +43,7 @@ CK_AI void ck_f16w_tile(const ck_f16wargs *a, const int MR, const int NR, int m0
     }
 }
 
-typedef void (*ck_f16w_tile_fn)(const ck_f16wargs *, int, int);
-#define CK_F16W_TILE(MR, NR) \
-    static void ck_f16w_tile_##MR##x##NR(const ck_f16wargs *a, int m0, int n0) { ck_f16w_tile(a, MR, NR, m0, n0); }
-CK_F16W_TILE(1, 1) CK_F16W_TILE(2, 1) CK_F16W_TILE(3, 1) CK_F16W_TILE(4, 1)
-CK_F16W_TILE(1, 4) CK_F16W_TILE(2, 4) CK_F16W_TILE(3, 4) CK_F16W_TILE(4, 4)
-
-static const ck_f16w_tile_fn ck_f16w_tiles[2][4] = {
-    {ck_f16w_tile_1x1, ck_f16w_tile_2x1, ck_f16w_tile_3x1, ck_f16w_tile_4x1},
-    {ck_f16w_tile_1x4, ck_f16w_tile_2x4, ck_f16w_tile_3x4, ck_f16w_tile_4x4},
-};
-
-void ck_f16w_matmul_avx512(const ck_f16wargs *a, int n_begin, int n_end) { CK_WALK_TILES(a, n_begin, n_end, ck_f16w_tiles) }
+CK_DEFINE_TILED_MATMUL(ck_f16w_matmul_avx512, ck_f16wargs, ck_f16w_tile)
 
 #pragma clang attribute pop
 #endif

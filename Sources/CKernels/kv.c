@@ -26,23 +26,7 @@ static inline uint16_t ck_float_to_half(float f) {
     return (uint16_t)(sign | q);
 }
 
-void ck_f32_to_f16(uint16_t *out, const float *in, size_t count, ck_path path) {
-    size_t done = 0;
-    switch (ck_resolve_path(path, CK_KIND_FLOAT)) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512:
-        done = count / 16 * 16;
-        ck_f32_to_f16_avx512(out, in, done);
-        break;
-    case CK_PATH_AVX2:
-        done = count / 16 * 16;
-        ck_f32_to_f16_avx2(out, in, done);
-        break;
-#endif
-    default: break;
-    }
-    for (size_t i = done; i < count; i++) out[i] = ck_float_to_half(in[i]);
-}
+CK_DEFINE_F32_TO_16(ck_f32_to_f16, CK_KIND_FLOAT, ck_float_to_half)
 
 size_t ck_kv_format_bytes(ck_kv_format format) {
     switch (format) {
@@ -104,18 +88,9 @@ void ck_kv_scores(float *scores, const float *q, int q_count, const void *pages,
     const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
     const ck_path resolved = ck_resolve_path(path, CK_KIND_FLOAT);
     // Passes of up to CK_KV_MAX_GROUP query heads.
-    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP) {
-        const int count = q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
-        float *s = scores + (size_t)g0 * (size_t)entry_count;
-        const float *qg = q + (size_t)g0 * (size_t)head_dim;
-        switch (resolved) {
-#if defined(__x86_64__)
-        case CK_PATH_AVX512: ck_kv_scores_avx512(s, qg, count, &a, scale, format); break;
-        case CK_PATH_AVX2: ck_kv_scores_avx2(s, qg, count, &a, scale, format); break;
-#endif
-        default: ck_kv_scores_scalar(s, qg, count, &a, scale, format); break;
-        }
-    }
+    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP)
+        CK_CALL_PATH(resolved, ck_kv_scores, (scores + (size_t)g0 * (size_t)entry_count, q + (size_t)g0 * (size_t)head_dim,
+                                              ck_kv_group_size(q_count, g0), &a, scale, format));
 }
 
 void ck_kv_weighted_sum(float *out, const float *weights, int q_count, const void *pages, ck_kv_format format,
@@ -128,16 +103,7 @@ void ck_kv_weighted_sum(float *out, const float *weights, int q_count, const voi
     }
     const ck_kvargs a = {pages, block_table, block_size, entry_width, head_offset, head_dim, entry_count};
     const ck_path resolved = ck_resolve_path(path, CK_KIND_FLOAT);
-    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP) {
-        const int count = q_count - g0 < CK_KV_MAX_GROUP ? q_count - g0 : CK_KV_MAX_GROUP;
-        float *o = out + (size_t)g0 * (size_t)head_dim;
-        const float *w = weights + (size_t)g0 * (size_t)entry_count;
-        switch (resolved) {
-#if defined(__x86_64__)
-        case CK_PATH_AVX512: ck_kv_weighted_sum_avx512(o, w, count, &a, format); break;
-        case CK_PATH_AVX2: ck_kv_weighted_sum_avx2(o, w, count, &a, format); break;
-#endif
-        default: ck_kv_weighted_sum_scalar(o, w, count, &a, format); break;
-        }
-    }
+    for (int g0 = 0; g0 < q_count; g0 += CK_KV_MAX_GROUP)
+        CK_CALL_PATH(resolved, ck_kv_weighted_sum, (out + (size_t)g0 * (size_t)head_dim, weights + (size_t)g0 * (size_t)entry_count,
+                                                    ck_kv_group_size(q_count, g0), &a, format));
 }

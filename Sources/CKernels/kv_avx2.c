@@ -7,6 +7,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
+#include "ck_avx2.h"
 
 void ck_f32_to_f16_avx2(uint16_t *out, const float *in, size_t count) {
     for (size_t i = 0; i + 8 <= count; i += 8) {
@@ -21,13 +22,6 @@ CK_AI __m256 ck_kv_load8(const void *row, int d, ck_kv_format format) {
     __m128i raw = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + d));
     if (format == CK_KV_F16) return _mm256_cvtph_ps(raw);
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
-}
-
-CK_AI float ck_kv_sum8(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
 }
 
 /// Scores of G query heads (a constant 1...4) against every entry: each K row is loaded once for all G.
@@ -52,7 +46,7 @@ CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, 
             d += 8;
         }
         for (int g = 0; g < G; g++) {
-            float s = ck_kv_sum8(_mm256_add_ps(acc0[g], acc1[g]));
+            float s = ck_sum8_fold(_mm256_add_ps(acc0[g], acc1[g]));
             for (int t = d; t < dim; t++) s += q[g * dim + t] * ck_kv_element(k, t, format);
             scores[g * n + e] = s * scale;
         }

@@ -222,3 +222,37 @@ void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context) {
     }
     pthread_mutex_unlock(&pool->run_lock);
 }
+
+void ck_run_column_range(ck_columns_fn fn, const void *args, int N, int n_begin, int n_end, ck_path path) {
+    if (n_begin < 0) n_begin = 0;
+    if (n_end > N) n_end = N;
+    if (n_begin < n_end) fn(args, n_begin, n_end, path);
+}
+
+typedef struct {
+    ck_columns_fn fn;
+    const void *args;
+    ck_path path;
+    int N;
+    int columns_per_task;
+} ck_columns_job;
+
+static void ck_columns_job_run(void *context, int task, int thread) {
+    (void)thread;
+    const ck_columns_job *job = (const ck_columns_job *)context;
+    int begin = task * job->columns_per_task;
+    int end = begin + job->columns_per_task < job->N ? begin + job->columns_per_task : job->N;
+    if (begin < end) job->fn(job->args, begin, end, job->path);
+}
+
+void ck_split_columns(ck_columns_fn fn, const void *args, int N, int granule, ck_path path, ck_pool *pool,
+                      int worth_splitting) {
+    int threads = ck_pool_thread_count(pool);
+    ck_columns_job job = {fn, args, path, N, ck_task_columns(N, granule, threads)};
+    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
+    if (threads <= 1 || tasks <= 1 || !worth_splitting) {
+        fn(args, 0, N, path);
+        return;
+    }
+    ck_pool_run(pool, tasks, ck_columns_job_run, &job);
+}

@@ -1,15 +1,6 @@
-// Quantized products y = x * W^T: the portable path, argument checks, run-time dispatch and the split
-// over output columns across the thread pool.
+// Quantized products y = x * W^T: the portable path, argument checks, run-time dispatch; the split
+// over output columns across the thread pool is ck_split_columns (pool.c).
 #include "ck_internal.h"
-
-size_t ck_qformat_block_bytes(ck_qformat format) {
-    switch (format) {
-    case CK_Q4_0: return 18;
-    case CK_Q4_1: return 20;
-    case CK_Q8_0: return 34;
-    }
-    return 0;
-}
 
 /// Integer dot product of one weight block with 32 int8 activations. Q4_0 nibbles are re-centred
 /// (q - 8); Q4_1 nibbles stay unsigned (the `m` term is added separately with the block sum).
@@ -58,15 +49,7 @@ void ck_qmatmul_scalar(const ck_qargs *a, int n_begin, int n_end) {
     }
 }
 
-static void ck_qmatmul_dispatch(const ck_qargs *a, int n_begin, int n_end, ck_path path) {
-    switch (path) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_qmatmul_avx512(a, n_begin, n_end); return;
-    case CK_PATH_AVX2: ck_qmatmul_avx2(a, n_begin, n_end); return;
-#endif
-    default: ck_qmatmul_scalar(a, n_begin, n_end); return;
-    }
-}
+CK_COLUMN_DISPATCH(ck_qmatmul_dispatch, ck_qargs, ck_qmatmul)
 
 static int ck_qargs_valid(int M, int N, int K, ck_qformat format) {
     return M > 0 && N > 0 && K > 0 && K % CK_QBLOCK == 0 && ck_qformat_block_bytes(format) != 0;
@@ -75,40 +58,16 @@ static int ck_qargs_valid(int M, int N, int K, ck_qformat format) {
 void ck_qmatmul_range(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
                       ck_qformat format, int M, int N, int K, int n_begin, int n_end, ck_path path) {
     if (!ck_qargs_valid(M, N, K, format)) return;
-    if (n_begin < 0) n_begin = 0;
-    if (n_end > N) n_end = N;
-    if (n_begin >= n_end) return;
     ck_qargs a = {y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K};
-    ck_qmatmul_dispatch(&a, n_begin, n_end, ck_resolve_path(path, CK_KIND_QUANTIZED));
+    ck_run_column_range(ck_qmatmul_dispatch, &a, N, n_begin, n_end, ck_resolve_path(path, CK_KIND_QUANTIZED));
 }
-
-typedef struct {
-    ck_qargs args;
-    ck_path path;
-    int columns_per_task;
-} ck_qjob;
 
 /// Columns are handed out in multiples of 16 so every task starts on a whole register tile.
 #define CK_N_GRANULE 16
 
-static void ck_qjob_run(void *context, int task, int thread) {
-    (void)thread;
-    const ck_qjob *job = (const ck_qjob *)context;
-    int begin = task * job->columns_per_task;
-    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
-    if (begin < end) ck_qmatmul_dispatch(&job->args, begin, end, job->path);
-}
-
 void ck_qmatmul(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
                 ck_qformat format, int M, int N, int K, ck_path path, ck_pool *pool) {
     if (!ck_qargs_valid(M, N, K, format)) return;
-    int threads = ck_pool_thread_count(pool);
-    ck_qjob job = {{y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K},
-                   ck_resolve_path(path, CK_KIND_QUANTIZED), ck_task_columns(N, CK_N_GRANULE, threads)};
-    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
-    if (threads <= 1 || tasks <= 1) {
-        ck_qmatmul_dispatch(&job.args, 0, N, job.path);
-        return;
-    }
-    ck_pool_run(pool, tasks, ck_qjob_run, &job);
+    ck_qargs a = {y, ldy, qs, d, s, (const uint8_t *)w, format, M, N, K};
+    ck_split_columns(ck_qmatmul_dispatch, &a, N, CK_N_GRANULE, ck_resolve_path(path, CK_KIND_QUANTIZED), pool, 1);
 }

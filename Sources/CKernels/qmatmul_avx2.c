@@ -10,20 +10,14 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
+#include "ck_avx2.h"
 
 CK_AI float ck_half(const uint8_t *p) { return _cvtsh_ss(ck_load_u16(p)); }
-
-CK_AI float ck_reduce8(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_hadd_ps(h, h);
-    h = _mm_hadd_ps(h, h);
-    return _mm_cvtss_f32(h);
-}
 
 /// One weight row n against MR activation rows starting at m0.
 CK_AI void ck_row_tile(const ck_qargs *a, const ck_qformat F, const int MR, int m0, int n) {
     const int nb = a->K / CK_QBLOCK;
-    const size_t bb = F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34;
+    const size_t bb = ck_qformat_block_bytes(F);
     const uint8_t *row = a->w + (size_t)n * nb * bb;
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i ones16 = _mm256_set1_epi16(1);
@@ -59,7 +53,7 @@ CK_AI void ck_row_tile(const ck_qargs *a, const ck_qformat F, const int MR, int 
         }
     }
 #pragma clang loop unroll(full)
-    for (int m = 0; m < MR; m++) a->y[(size_t)(m0 + m) * a->ldy + n] = ck_reduce8(acc[m]) + corr[m];
+    for (int m = 0; m < MR; m++) a->y[(size_t)(m0 + m) * a->ldy + n] = ck_sum8_hadd(acc[m]) + corr[m];
 }
 
 typedef void (*ck_row_fn)(const ck_qargs *, int, int);
@@ -79,15 +73,7 @@ static const ck_row_fn ck_rows[3][4] = {
 
 void ck_qmatmul_avx2(const ck_qargs *a, int n_begin, int n_end) {
     const ck_row_fn *rows = ck_rows[a->format];
-    for (int mb = 0; mb < a->M; mb += CK_M_BLOCK) {
-        int m_end = mb + CK_M_BLOCK < a->M ? mb + CK_M_BLOCK : a->M;
-        for (int n = n_begin; n < n_end; n++) {
-            for (int m = mb; m < m_end; m += 4) {
-                int count = m_end - m < 4 ? m_end - m : 4;
-                rows[count - 1](a, m, n);
-            }
-        }
-    }
+    CK_WALK_ROWS(a, n_begin, n_end, rows)
 }
 
 #pragma clang attribute pop

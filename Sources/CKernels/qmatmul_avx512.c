@@ -28,8 +28,6 @@ typedef struct {
     size_t ldy;
 } ck_tile_ctx;
 
-CK_AI size_t ck_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
-
 /// Two consecutive weight blocks as 64 unsigned bytes in element order.
 CK_AI __m512i ck_load_weight_pair(ck_qformat F, const uint8_t *b0, const uint8_t *b1) {
     if (F == CK_Q8_0) {
@@ -51,7 +49,7 @@ CK_AI __m512i ck_load_weight_pair(ck_qformat F, const uint8_t *b0, const uint8_t
 /// contiguous 128-byte windows (masked to the `count` blocks, never past them) and the words picked out
 /// with vpermt2w.
 CK_AI __m512i ck_load_scale_words(ck_qformat F, const uint8_t *first, int count) {
-    const int wpb = (int)ck_block_bytes(F) / 2;  // 16-bit words per block
+    const int wpb = (int)ck_qformat_block_bytes(F) / 2;  // 16-bit words per block
     const int valid = count * wpb;               // words that belong to the `count` blocks
     const __m512i lane = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13,
                                           12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -118,7 +116,7 @@ CK_AI float ck_reduce1(__m512 a) {
 CK_AI void ck_tile_step(ck_qformat F, const int MR, const int NR, const int single, int j, int block,
                         const uint8_t *const *wrow, const int8_t *const *arow, const __m512 *dw, const __m512 *da,
                         const __m512 *scale, __m512 acc[4][4]) {
-    const size_t bb = ck_block_bytes(F);
+    const size_t bb = ck_qformat_block_bytes(F);
     const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(2 * j),
                                            _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0));
     __m512i w[4];
@@ -146,7 +144,7 @@ CK_AI void ck_tile_step(ck_qformat F, const int MR, const int NR, const int sing
 
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_tile(const ck_tile_ctx *c, const ck_qformat F, const int MR, const int NR, int m0, int n0) {
-    const size_t bb = ck_block_bytes(F);
+    const size_t bb = ck_qformat_block_bytes(F);
     const int nb = c->nb;
     __m512 acc[4][4];
     const uint8_t *wrow[4];

@@ -1,5 +1,5 @@
-// Quantized weights x float activations: the portable path, argument checks, run-time dispatch and the
-// split over output columns across the thread pool.
+// Quantized weights x float activations: the portable path, argument checks, run-time dispatch; the
+// split over output columns across the thread pool is ck_split_columns (pool.c).
 #include "qmatmul_f32_internal.h"
 
 /// Decodes one block of `format` to its 32 float weights.
@@ -53,15 +53,7 @@ void ck_qmatmul_f32_scalar(const ck_qf32args *a, int n_begin, int n_end) {
     }
 }
 
-static void ck_qf32_dispatch(const ck_qf32args *a, int n_begin, int n_end, ck_path path) {
-    switch (path) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_qmatmul_f32_avx512(a, n_begin, n_end); return;
-    case CK_PATH_AVX2: ck_qmatmul_f32_avx2(a, n_begin, n_end); return;
-#endif
-    default: ck_qmatmul_f32_scalar(a, n_begin, n_end); return;
-    }
-}
+CK_COLUMN_DISPATCH(ck_qf32_dispatch, ck_qf32args, ck_qmatmul_f32)
 
 static int ck_qf32_valid(int M, int N, int K, size_t ldx, ck_qformat format) {
     return M > 0 && N > 0 && K > 0 && K % CK_QBLOCK == 0 && ldx >= (size_t)K &&
@@ -71,40 +63,16 @@ static int ck_qf32_valid(int M, int N, int K, size_t ldx, ck_qformat format) {
 void ck_qmatmul_f32_range(float *y, size_t ldy, const float *x, size_t ldx, const void *w, ck_qformat format,
                           int M, int N, int K, int n_begin, int n_end, ck_path path) {
     if (!ck_qf32_valid(M, N, K, ldx, format)) return;
-    if (n_begin < 0) n_begin = 0;
-    if (n_end > N) n_end = N;
-    if (n_begin >= n_end) return;
     ck_qf32args a = {y, ldy, x, ldx, (const uint8_t *)w, format, M, N, K};
-    ck_qf32_dispatch(&a, n_begin, n_end, ck_resolve_path(path, CK_KIND_QUANTIZED));
+    ck_run_column_range(ck_qf32_dispatch, &a, N, n_begin, n_end, ck_resolve_path(path, CK_KIND_QUANTIZED));
 }
-
-typedef struct {
-    ck_qf32args args;
-    ck_path path;
-    int columns_per_task;
-} ck_qf32job;
 
 /// Columns are handed out in multiples of 16 so every task starts on whole register tiles.
 #define CK_F32_N_GRANULE 16
 
-static void ck_qf32job_run(void *context, int task, int thread) {
-    (void)thread;
-    const ck_qf32job *job = (const ck_qf32job *)context;
-    int begin = task * job->columns_per_task;
-    int end = begin + job->columns_per_task < job->args.N ? begin + job->columns_per_task : job->args.N;
-    if (begin < end) ck_qf32_dispatch(&job->args, begin, end, job->path);
-}
-
 void ck_qmatmul_f32(float *y, size_t ldy, const float *x, size_t ldx, const void *w, ck_qformat format, int M,
                     int N, int K, ck_path path, ck_pool *pool) {
     if (!ck_qf32_valid(M, N, K, ldx, format)) return;
-    int threads = ck_pool_thread_count(pool);
-    ck_qf32job job = {{y, ldy, x, ldx, (const uint8_t *)w, format, M, N, K},
-                      ck_resolve_path(path, CK_KIND_QUANTIZED), ck_task_columns(N, CK_F32_N_GRANULE, threads)};
-    int tasks = (N + job.columns_per_task - 1) / job.columns_per_task;
-    if (threads <= 1 || tasks <= 1) {
-        ck_qf32_dispatch(&job.args, 0, N, job.path);
-        return;
-    }
-    ck_pool_run(pool, tasks, ck_qf32job_run, &job);
+    ck_qf32args a = {y, ldy, x, ldx, (const uint8_t *)w, format, M, N, K};
+    ck_split_columns(ck_qf32_dispatch, &a, N, CK_F32_N_GRANULE, ck_resolve_path(path, CK_KIND_QUANTIZED), pool, 1);
 }

@@ -12,8 +12,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define CK_AI static inline __attribute__((always_inline))
-
-CK_AI size_t ck_g_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
+#include "ck_avx2.h"
 
 /// The fp16 at `p` in all 8 lanes (broadcast, then convert: no false dependency on an old register).
 CK_AI __m256 ck_g_half_broadcast(const uint8_t *p) { return _mm256_cvtph_ps(_mm_set1_epi16((short)ck_load_u16(p))); }
@@ -49,16 +48,9 @@ CK_AI void ck_g_decode(ck_qformat F, const uint8_t *block, int h, __m256 *lo, __
 }
 
 /// The one reduction every tile uses.
-CK_AI float ck_g_sum8(__m256 v) {
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_add_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-}
-
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_g_tile(const ck_qf32args *a, const ck_qformat F, const int MR, const int NR, int m0, int n0) {
-    const size_t bb = ck_g_block_bytes(F);
+    const size_t bb = ck_qformat_block_bytes(F);
     const int nb = a->K / CK_QBLOCK;
     const size_t row_bytes = (size_t)nb * bb;
     __m256 acc[4][2];
@@ -94,7 +86,7 @@ CK_AI void ck_g_tile(const ck_qf32args *a, const ck_qformat F, const int MR, con
     for (int m = 0; m < MR; m++) {
         float *out = a->y + (size_t)(m0 + m) * a->ldy + n0;
 #pragma clang loop unroll(full)
-        for (int n = 0; n < NR; n++) out[n] = ck_g_sum8(acc[m][n]);
+        for (int n = 0; n < NR; n++) out[n] = ck_sum8_fold(acc[m][n]);
     }
 }
 

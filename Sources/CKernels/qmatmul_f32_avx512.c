@@ -13,8 +13,6 @@
 
 #define CK_AI static inline __attribute__((always_inline))
 
-CK_AI size_t ck_f_block_bytes(ck_qformat F) { return F == CK_Q4_0 ? 18 : F == CK_Q4_1 ? 20 : 34; }
-
 /// The fp16 at `p` in all 16 lanes. Broadcast first, then convert: `_cvtsh_ss` inserts into a register
 /// and ties every block's decode to the previous block's accumulators (a false dependency).
 CK_AI __m512 ck_f_half_broadcast(const uint8_t *p) {
@@ -57,7 +55,7 @@ CK_AI float ck_f_sum16(__m512 v) {
 
 /// y[m0..m0+MR][n0..n0+NR] over all of K.
 CK_AI void ck_f_tile(const ck_qf32args *a, const ck_qformat F, const int MR, const int NR, int m0, int n0) {
-    const size_t bb = ck_f_block_bytes(F);
+    const size_t bb = ck_qformat_block_bytes(F);
     const int nb = a->K / CK_QBLOCK;
     const size_t row_bytes = (size_t)nb * bb;
     __m512 acc[8][8];

@@ -36,11 +36,5 @@ void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, siz
 void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols,
                          ck_path path) {
     if (rows <= 0 || cols <= 0 || cols % CK_QBLOCK != 0) return;
-    switch (ck_resolve_path(path, CK_KIND_QUANTIZED)) {
-#if defined(__x86_64__)
-    case CK_PATH_AVX512: ck_quantize_rows_avx512(qs, d, s, x, ldx, rows, cols); return;
-    case CK_PATH_AVX2: ck_quantize_rows_avx2(qs, d, s, x, ldx, rows, cols); return;
-#endif
-    default: ck_quantize_rows_scalar(qs, d, s, x, ldx, rows, cols); return;
-    }
+    CK_CALL_PATH(ck_resolve_path(path, CK_KIND_QUANTIZED), ck_quantize_rows, (qs, d, s, x, ldx, rows, cols));
 }

@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     /// Keep full prompt blocks after their request ends and share them with later requests whose
     /// prompts start the same way [enable_prefix_caching]; evicted least recently used when memory is needed.
     public var enablePrefixCaching = true
+    /// Most requests waiting (submitted, not yet running) before `submit` throws `.overloaded`
+    /// [max_queued_requests]; nil = no bound.
+    public var maxWaitingRequests: Int?
     /// Called on the engine thread after every iteration (metrics, benchmarks); must return quickly.
     public var iterationObserver: (@Sendable (IterationReport) -> Void)?
     /// Monotonic clock in nanoseconds, for iteration timing; injected so tests can fix it.

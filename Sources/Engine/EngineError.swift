@@ -1,7 +1,7 @@
 /// Everything the engine refuses, with the numbers and what to do about it.
 ///
 /// Submission errors are thrown from `submit` on the caller's thread; the API layer maps them to
-/// HTTP 400 (or 503 for `.engineStopped`).
+/// HTTP 400 (or 503 for `.engineStopped` and `.overloaded`).
 public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyPrompt(requestId: String)
     case invalidMaxTokens(requestId: String, maxTokens: Int)
@@ -15,6 +15,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The decoding mode is not available in this engine.
     case decodingModeUnavailable(requestId: String, mode: String)
     case duplicateRequestId(String)
+    /// The waiting queue is full (`EngineConfiguration.maxWaitingRequests`): retry later.
+    case overloaded(waitingCount: Int, limit: Int)
     /// The engine was shut down; no new requests.
     case engineStopped
     /// An engine setting out of range.
@@ -38,6 +40,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             return "request \(id): logprobs = \(logprobs) is out of range; allowed: 0 ... \(maximum)."
         case let .decodingModeUnavailable(id, mode):
             return "request \(id): decoding mode '\(mode)' is not available: the server has no HAMburger adapter loaded (start it with --adapter pointing at a trained adapter JSON, see training/FORMAT.md); use 'autoregressive'."
+        case let .overloaded(waiting, limit):
+            return "the engine has \(waiting) requests waiting and takes at most \(limit); retry shortly."
         case let .duplicateRequestId(id):
             return "a request with id \(id) is already in flight; use a unique id."
         case .engineStopped:

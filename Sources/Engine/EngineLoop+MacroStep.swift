@@ -15,23 +15,19 @@ extension EngineLoop {
         var picks = [Int](repeating: 0, count: rows.count)
         var stateBeforeLastPick: [GrammarState?] = Array(repeating: nil, count: rows.count)
         let groups = hamburger.completeMacroSteps(rows.map(\.row), output: output, forced: { r in
-            samplers[rows[r].id]?.constraintIsForced ?? false
+            constraintIsForced(rows[r].id)
         }) { r, logits in
             let id = rows[r].id
-            guard var sampler = samplers.removeValue(forKey: id) else { return rows[r].row.firstToken }
-            stateBeforeLastPick[r] = sampler.grammarState
+            stateBeforeLastPick[r] = grammarState(id)
             picks[r] += 1
-            let sampled = sampler.sample(logits: logits, scratch: &scratch)
-            samplers[id] = sampler
+            guard let sampled = sample(id, logits: logits) else { return rows[r].row.firstToken }
             if let logprob = sampled.logprob { logprobs[id, default: []].append(logprob) }
             return sampled.tokenId
         }
         for (r, ((id, _), group)) in zip(rows, groups).enumerated() {
             tokens[id] = group
             if let kept = logprobs[id], kept.count > group.count { logprobs[id] = Array(kept.prefix(group.count)) }
-            if picks[r] + 1 > group.count, let state = stateBeforeLastPick[r], samplers[id]?.constraint != nil {
-                samplers[id]?.grammarState = state
-            }
+            if picks[r] + 1 > group.count, let state = stateBeforeLastPick[r] { restoreGrammarState(id, state) }
         }
     }
 }

@@ -1,8 +1,10 @@
 import Hamburger
 import KVCache
 import Llama
+import StructuredOutput
 
-/// The engine thread's body: it alone owns the model, the KV pages, the scheduler and the samplers.
+/// The engine thread's body: it alone owns the model, the KV pages, the scheduler and one
+/// `RequestRecord` per request in flight (sampler, event sinks, timestamps).
 ///
 /// Loop: pick up submissions and cancellations (sleeping when there is nothing to do) -> schedule ->
 /// build one `ForwardBatch` -> one forward pass -> sample every output row (HAMburger rows: the micro
@@ -19,17 +21,10 @@ final class EngineLoop: @unchecked Sendable {
     private let mailbox: EngineMailbox
     private let observer: (@Sendable (IterationReport) -> Void)?
     private let clock: @Sendable () -> UInt64
-    /// When each waiting request was taken in, until its first admission (for queue-time metrics).
-    private var acceptedAt: [String: UInt64] = [:]
-    var samplers: [String: RequestSampler] = [:]
-    private var sinks: [String: @Sendable (GenerationEvent) -> Void] = [:]
-    /// Per request, who hears each group's size (tokens accepted per iteration, a stop token included).
-    private var groupSinks: [String: @Sendable (Int) -> Void] = [:]
+    /// One record per request accepted and not yet finished, keyed by request id.
+    private var records: [String: RequestRecord] = [:]
     var scratch = SamplingScratch()
     var stats: EngineStats
-    /// Per request with prompt logprobs: prompt positions already reported (a recompute after a
-    /// preemption does not report them again).
-    private var promptLogprobsReported: [String: Int] = [:]
     /// Events of this round, delivered after the stats are published (so that a caller woken by
     /// `.finished` reads stats that already count it).
     private var outbox: [(sink: @Sendable (GenerationEvent) -> Void, event: GenerationEvent)] = []
@@ -86,13 +81,25 @@ final class EngineLoop: @unchecked Sendable {
             outbox.append((submission.onEvent, .finished(.abort, promptTokens: request.promptTokenIds.count, completionTokens: 0)))
             return
         }
-        sinks[request.id] = submission.onEvent
-        acceptedAt[request.id] = clock()
-        groupSinks[request.id] = submission.onGroup
-        samplers[request.id] = RequestSampler(
-            parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
-            seed: submission.fallbackSeed, constraint: request.constraint)
+        records[request.id] = RequestRecord(submission: submission, acceptedAt: clock())
     }
+
+    /// Samples the next token of request `id` from its row of logits with the request's own sampler.
+    func sample(_ id: String, logits: UnsafeBufferPointer<Float>) -> SampledToken? {
+        // Taken out and put back so that sampling mutates the sampler without copying it.
+        guard var record = records.removeValue(forKey: id) else { return nil }
+        defer { records[id] = record }
+        return record.sampler.sample(logits: logits, scratch: &scratch)
+    }
+
+    /// Request `id`'s constraint state (nil: unconstrained or unknown), read before a micro pick so that a
+    /// dropped micro token's automaton step can be undone.
+    func grammarState(_ id: String) -> GrammarState? { records[id]?.sampler.grammarState }
+
+    func restoreGrammarState(_ id: String, _ state: GrammarState) { records[id]?.sampler.grammarState = state }
+
+    /// Whether request `id`'s constraint leaves at most one token next (HAMburger ends its group there).
+    func constraintIsForced(_ id: String) -> Bool { records[id]?.sampler.constraintIsForced ?? false }
 
     private func abort(_ id: String, reason: FinishReason = .abort) {
         guard let sequence = scheduler.cancel(id, reason: reason) else { return }
@@ -100,16 +107,14 @@ final class EngineLoop: @unchecked Sendable {
                cachedPromptTokens: sequence.cachedPromptTokenCount)
     }
 
+    /// The one place a request's record is dropped.
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int) {
-        samplers[id] = nil
-        groupSinks[id] = nil
-        promptLogprobsReported[id] = nil
-        let sink = sinks.removeValue(forKey: id)
-        acceptedAt.removeValue(forKey: id)
+        let record = records.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
         mailbox.markFinished(id)
-        if let sink {
-            outbox.append((sink, .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens)))
+        if let record {
+            outbox.append((record.onEvent, .finished(
+                reason, promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens)))
         }
     }
 
@@ -127,7 +132,10 @@ final class EngineLoop: @unchecked Sendable {
             if let sequence = scheduler.sequence(id), sequence.preemptionCount == 0 {
                 stats.promptTokensTotal += sequence.promptTokenCount
             }
-            if let accepted = acceptedAt.removeValue(forKey: id) { queueSeconds.append(Double(start &- min(start, accepted)) / 1e9) }
+            if let accepted = records[id]?.acceptedAt, records[id]?.firstAdmittedAt == nil {
+                records[id]?.firstAdmittedAt = start
+                queueSeconds.append(Double(start &- min(start, accepted)) / 1e9)
+            }
         }
         let blocksDuringPass = scheduler.blocksInUse
         stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, blocksDuringPass)
@@ -143,7 +151,7 @@ final class EngineLoop: @unchecked Sendable {
             for chunk in plan.chunks { abort(chunk.sequenceId) }
             return
         }
-        // Each output chunk's sampling row: the last of its output rows.
+        // Each output chunk's sampling row is the last of its output rows.
         var outputChunks: [(row: Int, chunk: SchedulePlan.Chunk)] = []
         var nextRow = 0
         for chunk in plan.chunks where chunk.outputRowCount > 0 {
@@ -157,16 +165,15 @@ final class EngineLoop: @unchecked Sendable {
         output.logits.withUnsafeBufferPointer { logits in
             for (row, chunk) in outputChunks {
                 let id = chunk.sequenceId
-                guard let sequence = scheduler.sequence(id), var sampler = samplers.removeValue(forKey: id) else { continue }
-                let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
-                let sampled = sampler.sample(logits: rowLogits, scratch: &scratch)
-                samplers[id] = sampler
+                guard let sequence = scheduler.sequence(id),
+                      let sampled = sample(id, logits: UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab]))
+                else { continue }
                 sampledTokens[id] = [sampled.tokenId]
                 if let logprob = sampled.logprob { sampledLogprobs[id] = [logprob] }
                 if case let .hamburger(confidence, minProbability) = sequence.request.decoding, hamburger != nil {
                     macroRows.append((id, MacroStepRow(
                         outputRow: row, firstToken: sampled.tokenId, confidence: confidence, minProbability: minProbability,
-                        remaining: sequence.request.maxTokens - sequence.outputTokenIds.count, stopTokenIds: sequence.stopTokenIds)))
+                        remaining: sequence.remainingTokenCount, stopTokenIds: sequence.stopTokenIds)))
                 }
             }
         }
@@ -177,13 +184,13 @@ final class EngineLoop: @unchecked Sendable {
         for advance in scheduler.complete(plan, sampledTokens: sampledTokens) {
             let id = advance.sequenceId
             generated += advance.acceptedTokenCount
-            groupSinks[id]?(advance.acceptedTokenCount)
+            records[id]?.onGroup?(advance.acceptedTokenCount)
             if macroIds.contains(id), let hamburger {
                 stats.recordMacroStep(tokenCount: advance.acceptedTokenCount, maxSteps: hamburger.maxSteps)
             }
             if !advance.emittedTokenIds.isEmpty {
                 let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
-                if let sink = sinks[id] { outbox.append((sink, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
+                if let record = records[id] { outbox.append((record.onEvent, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
             }
             if let reason = advance.finishReason {
                 finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount,
@@ -195,25 +202,25 @@ final class EngineLoop: @unchecked Sendable {
             queueSeconds: queueSeconds)
     }
 
-    /// Row i of a prompt chunk predicts prompt token `firstEntry + i + 1`: its logprob (raw logits) and
+    /// Row i of a prompt chunk predicts prompt token `firstEntry + i + 1`: its logprob (raw logits) with
     /// the request's number of alternatives, for the positions not reported before.
     private func reportPromptLogprobs(_ chunk: SchedulePlan.Chunk, firstRow: Int, output: ForwardOutput) {
         let id = chunk.sequenceId
-        guard let sequence = scheduler.sequence(id), let alternatives = sequence.request.promptLogprobs, let sink = sinks[id] else { return }
+        guard let sequence = scheduler.sequence(id), let alternatives = sequence.request.promptLogprobs,
+              var record = records[id] else { return }
         let prompt = sequence.request.promptTokenIds, vocab = model.vocabSize
-        var reported = promptLogprobsReported[id] ?? 0
         var logprobs: [TokenLogprob] = []
         output.logits.withUnsafeBufferPointer { logits in
             for i in 0 ..< chunk.rowCount {
                 let target = chunk.firstEntry + i + 1
-                guard target < prompt.count, target > reported else { continue }
+                guard target < prompt.count, target > record.promptLogprobsReported else { continue }
                 let row = UnsafeBufferPointer(rebasing: logits[(firstRow + i) * vocab ..< (firstRow + i + 1) * vocab])
                 logprobs.append(RequestSampler.logprob(of: Int(prompt[target]), logits: row, alternatives: alternatives))
-                reported = target
+                record.promptLogprobsReported = target
             }
         }
-        promptLogprobsReported[id] = reported
-        if !logprobs.isEmpty { outbox.append((sink, .promptLogprobs(logprobs))) }
+        records[id] = record
+        if !logprobs.isEmpty { outbox.append((record.onEvent, .promptLogprobs(logprobs))) }
     }
 
     private func record(
@@ -235,6 +242,7 @@ final class EngineLoop: @unchecked Sendable {
         stats.decodeRowsTotal += report.decodeRowCount
         stats.iterationSeconds.observe(report.durationSeconds)
         stats.iterationRows.observe(Double(report.rowCount))
+        for seconds in queueSeconds { stats.queueSeconds.observe(seconds) }
         stats.lastIteration = report
         observer?(report)
     }

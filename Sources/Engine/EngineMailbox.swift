@@ -42,13 +42,24 @@ final class EngineMailbox: @unchecked Sendable {
         var reason: FinishReason
     }
 
-    func post(_ submission: Submission) throws(EngineError) {
+    /// Queues the submissions, all or none: none when the engine is stopping, an id is in flight
+    /// already, or they would take the waiting queue past `maxWaiting`.
+    func post(_ batch: [Submission], maxWaiting: Int?) throws(EngineError) {
         condition.lock()
         defer { condition.unlock() }
         guard !isStopping else { throw .engineStopped }
-        guard !activeIds.contains(submission.request.id) else { throw .duplicateRequestId(submission.request.id) }
-        activeIds.insert(submission.request.id)
-        submissions.append(submission)
+        var ids = Set<String>()
+        for submission in batch where activeIds.contains(submission.request.id) || !ids.insert(submission.request.id).inserted {
+            throw .duplicateRequestId(submission.request.id)
+        }
+        if let maxWaiting {
+            // Submitted but not running = waiting, whether or not the engine thread has taken them
+            // in yet (its published stats lag by up to a forward pass).
+            let waiting = max(stats.waitingCount, activeIds.count - stats.runningCount)
+            guard waiting + batch.count <= maxWaiting else { throw .overloaded(waitingCount: waiting, limit: maxWaiting) }
+        }
+        activeIds.formUnion(ids)
+        submissions += batch
         condition.signal()
     }
 

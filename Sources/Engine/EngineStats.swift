@@ -55,7 +55,16 @@ public struct IterationReport: Sendable, Equatable {
 }
 
 /// A snapshot of the engine for `/metrics`, benchmarks and logs; safe to read from any thread.
+///
+/// The engine's one way out for its figures: the engine thread keeps every counter, gauge and
+/// histogram here and publishes the snapshot after each round; `/metrics` renders it as is.
 public struct EngineStats: Sendable, Equatable {
+    /// Latency bucket bounds in seconds (vLLM's), for the queue-time histogram here and the API's
+    /// request latency histograms, so that the series line up.
+    public static let latencyBucketSeconds: [Double] = [
+        0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
+    ]
+
     public var runningCount = 0
     /// Queued, new or preempted.
     public var waitingCount = 0
@@ -85,8 +94,10 @@ public struct EngineStats: Sendable, Equatable {
     public var iterationSeconds = HistogramSnapshot(upperBounds: [
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ])
-    /// Rows (tokens) per iteration.
-    public var iterationRows = HistogramSnapshot(upperBounds: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])
+    /// Rows (tokens) per iteration (`iteration_tokens_total`, vLLM's buckets).
+    public var iterationRows = HistogramSnapshot(upperBounds: [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])
+    /// Seconds each request waited from submission to its first admission.
+    public var queueSeconds = HistogramSnapshot(upperBounds: EngineStats.latencyBucketSeconds)
     public var lastIteration: IterationReport?
 
     // HAMburger: requests in `.hamburger` mode only. Every macro step (one base row of a sequence that

@@ -1,5 +1,5 @@
-/// Why a sequence stopped.
-public enum FinishReason: String, Sendable, Equatable, Hashable, CaseIterable {
+/// Why a sequence stopped; the raw values are the OpenAI `finish_reason` strings, so the API encodes it as is.
+public enum FinishReason: String, Codable, Sendable, Equatable, Hashable, CaseIterable {
     /// A stop token (end-of-sequence by default) was generated.
     case stop
     /// `maxTokens` tokens were generated.

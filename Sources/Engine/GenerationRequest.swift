@@ -2,8 +2,10 @@ import StructuredOutput
 
 /// One generation job as the engine sees it: token ids in, token ids out, no text.
 ///
-/// The API layer tokenizes, fills this in and submits it; the engine validates it at submission
-/// (lengths, ids, parameters) so that a bad request fails fast with a message instead of in the loop.
+/// The API layer tokenizes, fills this in and submits it; the engine validates it once, at submission
+/// (`InferenceEngine.validate`: lengths, ids, parameters, with one limit per field), so that a bad
+/// request fails fast with a typed `EngineError` instead of in the loop. Past that point (scheduler,
+/// engine loop) the request is trusted.
 public struct GenerationRequest: Sendable, Equatable {
     /// Caller-chosen id, unique among the requests in flight; `cancel` takes it.
     public var id: String
@@ -18,7 +20,7 @@ public struct GenerationRequest: Sendable, Equatable {
     /// When true the model's end-of-sequence ids do not stop generation (benchmarks want fixed lengths).
     public var ignoresEndOfSequence: Bool
     public var decoding: DecodingMode
-    /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= 20).
+    /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= `maxLogprobs`).
     public var logprobs: Int?
     /// When set, every token (micro tokens included) is chosen among those the automaton allows
     /// (`response_format`); the end of output only where the JSON is complete.
@@ -45,6 +47,7 @@ public struct GenerationRequest: Sendable, Equatable {
         self.logprobs = logprobs
     }
 
-    /// The most alternatives `logprobs` may ask for.
-    public static let maxLogprobs = 20
+    /// The most alternatives `logprobs` may ask for: the one limit, OpenAI's for legacy completions,
+    /// that the API also applies to chat `top_logprobs`.
+    public static let maxLogprobs = 5
 }

@@ -55,6 +55,9 @@ public struct GenerationSequence: Sendable {
 
     public var id: String { request.id }
     public var promptTokenCount: Int { request.promptTokenIds.count }
+    /// Tokens it may still generate: the one place `maxTokens` is enforced (the scheduler cuts there,
+    /// the HAMburger micro loop stops there).
+    public var remainingTokenCount: Int { max(0, request.maxTokens - outputTokenIds.count) }
     /// KV entries written.
     public var entryCount: Int { blockTable.entryCount }
     /// Entry inputs not yet in the cache (rows still to run).

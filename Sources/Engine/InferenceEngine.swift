@@ -25,6 +25,7 @@ public final class InferenceEngine: Sendable {
     /// The adapter's default micro-token probability floor (0: off), nil without an adapter.
     public let hamburgerDefaultMinProbability: Double?
     private let mailbox: EngineMailbox
+    private let maxWaitingRequests: Int?
 
     /// Takes the model over (nothing else may use it afterwards), allocates the KV pages and starts the
     /// engine thread. With `adapter` (a HAMburger adapter for this base model, bound to it here)
@@ -59,6 +60,7 @@ public final class InferenceEngine: Sendable {
         hamburgerDefaultMinProbability = adapter?.defaultMinProbability
         let stats = EngineStats(kvBlocksTotal: layout.blockCount, kvBlockSize: layout.blockSize)
         mailbox = EngineMailbox(stats: stats)
+        maxWaitingRequests = configuration.maxWaitingRequests
         let loop = EngineLoop(
             model: model, pages: KVPages(layout: layout),
             scheduler: Scheduler(configuration: scheduling, endOfSequenceTokenIds: model.endOfSequenceTokenIds),
@@ -73,7 +75,8 @@ public final class InferenceEngine: Sendable {
         mailbox.requestStop()
     }
 
-    /// Checks a request against the engine's limits without submitting it.
+    /// Checks a request against the engine's limits without submitting it: the one place every rule
+    /// on a `GenerationRequest` is enforced (the scheduler and the loop trust what passed here).
     public func validate(_ request: GenerationRequest) throws(EngineError) {
         if case let .hamburger(confidence, minProbability) = request.decoding {
             guard hamburgerMaxSteps != nil else {
@@ -111,7 +114,21 @@ public final class InferenceEngine: Sendable {
                 onGroup: (@Sendable (Int) -> Void)?) throws(EngineError) {
         try validate(request)
         var system = SystemRandomNumberGenerator()
-        try mailbox.post(Submission(request: request, onEvent: onEvent, onGroup: onGroup, fallbackSeed: system.next()))
+        try mailbox.post([Submission(request: request, onEvent: onEvent, onGroup: onGroup, fallbackSeed: system.next())],
+                         maxWaiting: maxWaitingRequests)
+    }
+
+    /// Queues several requests at once, all or none (one HTTP request's choices): each is validated,
+    /// then they take places in the waiting queue together or `.overloaded` is thrown.
+    /// `onEvent` hears each one's events with its index in `requests`.
+    public func submit(_ requests: [GenerationRequest],
+                       onEvent: @escaping @Sendable (_ index: Int, GenerationEvent) -> Void) throws(EngineError) {
+        for request in requests { try validate(request) }
+        var system = SystemRandomNumberGenerator()
+        let batch = requests.enumerated().map { index, request in
+            Submission(request: request, onEvent: { onEvent(index, $0) }, fallbackSeed: system.next())
+        }
+        try mailbox.post(batch, maxWaiting: maxWaitingRequests)
     }
 
     /// Queues a request and returns its events as an async sequence; dropping or cancelling the

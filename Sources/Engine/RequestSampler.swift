@@ -1,3 +1,4 @@
+import Kernels
 import StructuredOutput
 
 /// Scratch buffers reused across sampling calls on the engine thread (two `[vocab]` float arrays).
@@ -54,7 +55,7 @@ public struct RequestSampler: Sendable {
         // The allowed tokens of the constraint's state; an empty mask (never expected) constrains nothing.
         let mask = constraint.flatMap { c in grammarState.map { c.mask(for: $0) } }.flatMap { $0.allowedCount > 0 ? $0 : nil }
         if parameters.isGreedy && !parameters.adjustsLogits && mask == nil {
-            token = SamplingMath.argmax(logits)
+            token = argmax(logits)
         } else {
             scratch.prepare(vocabSize: logits.count)
             token = scratch.logits.withUnsafeMutableBufferPointer { adjusted in
@@ -65,7 +66,7 @@ public struct RequestSampler: Sendable {
                     repetition: parameters.repetitionPenalty)
                 for (token, bias) in parameters.logitBias where Int(token) < adjusted.count && token >= 0 { adjusted[Int(token)] += bias }
                 mask?.apply(to: adjusted)
-                if parameters.isGreedy { return SamplingMath.argmax(UnsafeBufferPointer(adjusted)) }
+                if parameters.isGreedy { return argmax(UnsafeBufferPointer(adjusted)) }
                 return scratch.probabilities.withUnsafeMutableBufferPointer { probabilities in
                     SamplingMath.softmax(probabilities, logits: UnsafeBufferPointer(adjusted), temperature: parameters.temperature)
                     let view = UnsafeBufferPointer(probabilities)

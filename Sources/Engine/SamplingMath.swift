@@ -1,25 +1,15 @@
 import Foundation
+import Kernels
 
 /// The sampling math as pure functions over buffers (output-first where they write), so that each can
 /// be tested against a naive reference. Token order conventions, relied on for reproducibility:
 /// "most likely first" means by value descending, ties broken by lower token id; the final draw walks
 /// the kept tokens in ascending token id.
 public enum SamplingMath {
-    /// Index of the largest value, the lowest index among equals; 0 for an empty buffer. NaN never wins.
-    public static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for index in values.indices where values[index] > bestValue {
-            best = index
-            bestValue = values[index]
-        }
-        return best
-    }
-
     /// `log(sum(exp(values)))`, computed stably (shifted by the maximum, summed in Double).
     public static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Float {
         guard !values.isEmpty else { return -.infinity }
-        let maximum = values[argmax(values)]
+        let maximum = values[Kernels.argmax(values)]
         guard maximum.isFinite else { return maximum }
         var sum = 0.0
         for value in values { sum += Foundation.exp(Double(value - maximum)) }
@@ -31,7 +21,7 @@ public enum SamplingMath {
     public static func softmax(_ output: UnsafeMutableBufferPointer<Float>, logits: UnsafeBufferPointer<Float>, temperature: Float) {
         guard !logits.isEmpty else { return }
         let inverse = 1 / temperature
-        let maximum = logits[argmax(logits)]
+        let maximum = logits[Kernels.argmax(logits)]
         var sum = 0.0
         for index in logits.indices {
             let value = Foundation.exp((logits[index] - maximum) * inverse)

@@ -64,7 +64,7 @@ extension Scheduler {
                 break
             }
             emitted.append(token)
-            if sequence.outputTokenIds.count >= sequence.request.maxTokens {
+            if sequence.remainingTokenCount == 0 {
                 finish = .length
                 break
             }

@@ -52,13 +52,9 @@ public struct Scheduler: Sendable {
         request.promptTokenIds.count + request.maxTokens - 1
     }
 
-    /// Checks what the scheduler can judge: a prompt, a positive max_tokens, the `max_model_len` limit
-    /// and that the sequence fits in the whole cache.
-    public func validate(_ request: GenerationRequest) throws(EngineError) {
-        try Self.validate(request, configuration: configuration)
-    }
-
-    /// `validate(_:)` without a scheduler, for checking on the caller's thread.
+    /// Checks what the scheduler's limits decide: a prompt, a positive max_tokens, the `max_model_len`
+    /// limit and that the sequence fits in the whole cache. `InferenceEngine.validate` calls it on the
+    /// caller's thread; `add` then trusts the request.
     public static func validate(_ request: GenerationRequest, configuration: SchedulerConfiguration) throws(EngineError) {
         let prompt = request.promptTokenIds.count
         guard prompt > 0 else { throw .emptyPrompt(requestId: request.id) }
@@ -74,9 +70,8 @@ public struct Scheduler: Sendable {
         }
     }
 
-    /// Queues a request at the back.
+    /// Queues a request at the back. The request passed `validate` (the engine checks it at submission).
     public mutating func add(_ request: GenerationRequest) throws(EngineError) {
-        try validate(request)
         guard sequences[request.id] == nil else { throw .duplicateRequestId(request.id) }
         sequences[request.id] = GenerationSequence(
             request: request, endOfSequenceTokenIds: endOfSequenceTokenIds, blockSize: configuration.blockSize)

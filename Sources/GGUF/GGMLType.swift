@@ -1,3 +1,5 @@
+import CKernels
+
 /// A ggml tensor element type as stored in a GGUF tensor directory, with its block geometry so that
 /// every tensor's byte size can be checked against the file even for types we cannot dequantize.
 public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
@@ -23,11 +25,11 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .f16, .bf16, .i16: return 2
         case .i8: return 1
         case .i64, .f64: return 8
-        case .q4_0: return 18
-        case .q4_1: return 20
+        case .q4_0: return Int(CK_Q4_0_BLOCK_BYTES)
+        case .q4_1: return Int(CK_Q4_1_BLOCK_BYTES)
         case .q5_0: return 22
         case .q5_1: return 24
-        case .q8_0: return 34
+        case .q8_0: return Int(CK_Q8_0_BLOCK_BYTES)
         case .q8_1: return 36
         case .q2_K: return 84
         case .q3_K: return 110

@@ -25,14 +25,14 @@ public func softmaxInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { values[i] *= inv }
 }
 
-/// Index of the largest value (the first one on ties), -1 for an empty row.
-public func argmax(_ values: UnsafePointer<Float>, count: Int) -> Int {
-    guard count > 0 else { return -1 }
+/// Index of the largest value, the lowest index among equals; 0 for an empty buffer. NaN never wins
+/// (a row of NaNs gives 0). The one argmax: greedy sampling, softmax shifts and benchmarks use it.
+public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
     var best = 0
-    var bestValue = values[0]
-    for i in 1..<count where values[i] > bestValue {
-        best = i
-        bestValue = values[i]
+    var bestValue = -Float.infinity
+    for index in values.indices where values[index] > bestValue {
+        best = index
+        bestValue = values[index]
     }
     return best
 }

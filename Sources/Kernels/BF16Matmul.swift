@@ -18,17 +18,8 @@ public func convertToBF16(output: BF16Activations, input: UnsafeBufferPointer<Fl
                           inputRowStride: Int? = nil, path: KernelPath = .automatic) throws {
     let columns = output.columnCount
     let stride = inputRowStride ?? columns
-    guard rowCount > 0, stride >= columns else {
-        throw QuantizedKernelError.invalidShape(what: "bf16 activation input", rowCount: rowCount, columnCount: stride,
-                                                reason: "rows must be positive and the row stride at least \(columns)")
-    }
-    guard rowCount <= output.rowCapacity else {
-        throw QuantizedKernelError.rowCountExceedsCapacity(rowCount: rowCount, capacity: output.rowCapacity)
-    }
-    let needed = (rowCount - 1) * stride + columns
-    guard let base = input.baseAddress, input.count >= needed else {
-        throw QuantizedKernelError.bufferTooSmall(what: "bf16 activation input", needed: needed, actual: input.count)
-    }
+    let base = try MatmulBuffers.input(input, rowCount: rowCount, columns: columns, stride: stride,
+                                       capacity: output.rowCapacity, what: "bf16 activation input")
     let cPath = try path.checked(for: .bf16)
     for row in 0..<rowCount {
         ck_f32_to_bf16(output.values + row * columns, base + row * stride, columns, cPath)
@@ -53,14 +44,7 @@ public func bf16Matmul(
     guard input.columnCount == weights.columnCount else {
         throw QuantizedKernelError.columnCountMismatch(activations: input.columnCount, weights: weights.columnCount)
     }
-    guard stride >= weights.rowCount else {
-        throw QuantizedKernelError.invalidShape(what: "output", rowCount: rows, columnCount: stride,
-                                                reason: "the row stride must be at least \(weights.rowCount)")
-    }
-    let needed = (rows - 1) * stride + weights.rowCount
-    guard let base = output.baseAddress, output.count >= needed else {
-        throw QuantizedKernelError.bufferTooSmall(what: "output", needed: needed, actual: output.count)
-    }
+    let base = try MatmulBuffers.output(output, rowCount: rows, width: weights.rowCount, stride: stride)
     let cPath = try path.checked(for: .bf16)
     ck_bf16_matmul(base, stride, input.values, input.columnCount, weights.elements, Int32(rows),
                    Int32(weights.rowCount), Int32(weights.columnCount), cPath, pool?.handle)

@@ -20,7 +20,7 @@ public func setBLASThreadCount(_ count: Int) {
 /// single-threaded OpenBLAS call on its rows of the weight matrix (GEMV per row for a few rows: GEMM
 /// packs the whole weight matrix on every call, which costs more than the product for a handful of
 /// rows). Small products run in one part. OpenBLAS's own threads would fight the pool's workers for
-/// the cores, so `LlamaModel` keeps OpenBLAS at one thread.
+/// the cores, so the executable keeps OpenBLAS at one thread.
 public func matmulTransposed(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
     rowCount m: Int, inputWidth k: Int, outputWidth n: Int, pool: ThreadPool?

@@ -24,19 +24,12 @@ public func quantizedFloatMatmul(
             what: "float activation input", rowCount: rowCount, columnCount: inStride,
             reason: "rows must be positive and the row stride at least the weights' \(columns) columns")
     }
-    guard outStride >= weights.rowCount else {
-        throw QuantizedKernelError.invalidShape(what: "output", rowCount: rowCount, columnCount: outStride,
-                                                reason: "the row stride must be at least \(weights.rowCount)")
-    }
     let inputNeeded = (rowCount - 1) * inStride + columns
     guard let source = input.baseAddress, input.count >= inputNeeded else {
         throw QuantizedKernelError.bufferTooSmall(what: "float activation input", needed: inputNeeded,
                                                   actual: input.count)
     }
-    let outputNeeded = (rowCount - 1) * outStride + weights.rowCount
-    guard let destination = output.baseAddress, output.count >= outputNeeded else {
-        throw QuantizedKernelError.bufferTooSmall(what: "output", needed: outputNeeded, actual: output.count)
-    }
+    let destination = try MatmulBuffers.output(output, rowCount: rowCount, width: weights.rowCount, stride: outStride)
     let cPath = try path.checked(for: .quantized)
     ck_qmatmul_f32(destination, outStride, source, inStride, weights.blocks, weights.format.cValue, Int32(rowCount),
                    Int32(weights.rowCount), Int32(columns), cPath, pool?.handle)

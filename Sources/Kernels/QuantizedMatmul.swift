@@ -9,17 +9,8 @@ public func quantizeActivations(
 ) throws {
     let columns = output.columnCount
     let stride = inputRowStride ?? columns
-    guard rowCount > 0, stride >= columns else {
-        throw QuantizedKernelError.invalidShape(what: "activation input", rowCount: rowCount, columnCount: stride,
-                                                reason: "rows must be positive and the row stride at least \(columns)")
-    }
-    guard rowCount <= output.rowCapacity else {
-        throw QuantizedKernelError.rowCountExceedsCapacity(rowCount: rowCount, capacity: output.rowCapacity)
-    }
-    let needed = (rowCount - 1) * stride + columns
-    guard let base = input.baseAddress, input.count >= needed else {
-        throw QuantizedKernelError.bufferTooSmall(what: "activation input", needed: needed, actual: input.count)
-    }
+    let base = try MatmulBuffers.input(input, rowCount: rowCount, columns: columns, stride: stride,
+                                       capacity: output.rowCapacity, what: "activation input")
     let cPath = try path.checked(for: .quantized)
     ck_quantize_rows_q8(output.values, output.scales, output.blockSums, base, stride, Int32(rowCount),
                         Int32(columns), cPath)
@@ -46,14 +37,7 @@ public func quantizedMatmul(
     guard input.columnCount == weights.columnCount else {
         throw QuantizedKernelError.columnCountMismatch(activations: input.columnCount, weights: weights.columnCount)
     }
-    guard stride >= weights.rowCount else {
-        throw QuantizedKernelError.invalidShape(what: "output", rowCount: rows, columnCount: stride,
-                                                reason: "the row stride must be at least \(weights.rowCount)")
-    }
-    let needed = (rows - 1) * stride + weights.rowCount
-    guard let base = output.baseAddress, output.count >= needed else {
-        throw QuantizedKernelError.bufferTooSmall(what: "output", needed: needed, actual: output.count)
-    }
+    let base = try MatmulBuffers.output(output, rowCount: rows, width: weights.rowCount, stride: stride)
     let cPath = try path.checked(for: .quantized)
     ck_qmatmul(base, stride, input.values, input.scales, input.blockSums, weights.blocks, weights.format.cValue,
                Int32(rows), Int32(weights.rowCount), Int32(weights.columnCount), cPath, pool?.handle)

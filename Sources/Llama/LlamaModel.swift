@@ -24,9 +24,9 @@ public final class LlamaModel: Sendable {
         weights = try LlamaWeights(file: file, hyperparameters: hp, precision: precision, lmHeadPrecision: lmHeadPrecision)
         rope = RoPE(headDim: hp.headDim, theta: hp.ropeTheta)
         pool = try ThreadPool(threadCount: threadCount)
-        // Every Float product splits over `pool` (one single-threaded OpenBLAS call per part): OpenBLAS's
-        // own threads would fight the pool's workers for the cores. The one place this is set.
-        setBLASThreadCount(1)
+        // Every Float product splits over `pool` (one OpenBLAS call per part), so OpenBLAS's own
+        // threads would fight the pool's workers for the cores: the process keeps OpenBLAS at one
+        // thread, set once by the executable (`HamburgerCommand.main`), not by a library type.
     }
 
     public convenience init(path: String, precision: WeightPrecision = .native, lmHeadPrecision: WeightPrecision? = nil, threadCount: Int? = nil) throws {

@@ -9,18 +9,15 @@ public struct APISettings: Sendable {
     /// Allowed browser origins ("*" = any); empty = no CORS headers.
     public var corsOrigins: [String]
     public var defaultDecoding: DecodingMode
-    /// Waiting requests at most before 503 + Retry-After.
-    public var maxQueuedRequests: Int
     /// Unix time the model was loaded (for /v1/models).
     public var createdAt: Int
 
     public init(servedModelName: String, apiKeys: Set<String> = [], corsOrigins: [String] = [],
-                defaultDecoding: DecodingMode = .autoregressive, maxQueuedRequests: Int = 256, createdAt: Int = 0) {
+                defaultDecoding: DecodingMode = .autoregressive, createdAt: Int = 0) {
         self.servedModelName = servedModelName
         self.apiKeys = apiKeys
         self.corsOrigins = corsOrigins
         self.defaultDecoding = defaultDecoding
-        self.maxQueuedRequests = maxQueuedRequests
         self.createdAt = createdAt
     }
 }

@@ -4,20 +4,16 @@ import Tokenization
 /// Turns one choice's token ids into text as they arrive: incremental detokenization (never a broken
 /// UTF-8 sequence), stop strings matched across token boundaries with held-back text, and the count
 /// and logprobs of the tokens that made it into the answer.
-struct ChoiceDecoder {
+struct ChoiceDecoder: Sendable {
     private var detokenizer: StreamingDetokenizer
     private var matcher: StopStringMatcher
-    private let tokenizer: Tokenizer
     /// All text emitted so far.
     private(set) var text = ""
     /// Tokens consumed into the answer (up to and including the one completing a stop string).
     private(set) var tokenCount = 0
     private(set) var logprobs: [TokenLogprob] = []
-    /// Set once the choice is over: "stop" or "length".
-    var finishReason: String?
 
     init(tokenizer: Tokenizer, stops: [String]) {
-        self.tokenizer = tokenizer
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true)
         matcher = StopStringMatcher(stops: stops)
     }
@@ -34,7 +30,6 @@ struct ChoiceDecoder {
             let piece = (try? detokenizer.append(Int(token))) ?? ""
             out += matcher.feed(piece)
         }
-        if matcher.isStopped { finishReason = "stop" }
         text += out
         return out
     }
@@ -46,10 +41,5 @@ struct ChoiceDecoder {
         out += matcher.flush()
         text += out
         return out
-    }
-
-    /// The token's text as a client sees it in logprobs.
-    func tokenText(_ id: Int32) -> String {
-        (try? tokenizer.decode([Int(id)])) ?? ""
     }
 }

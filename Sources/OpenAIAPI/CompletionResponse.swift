@@ -1,3 +1,5 @@
+import Engine
+
 /// Token counts of one request, as OpenAI reports them.
 public struct Usage: Codable, Equatable, Sendable {
     public var promptTokens: Int
@@ -45,9 +47,9 @@ public struct CompletionResponse: Encodable, Sendable {
         public var text: String
         public var index: Int
         public var logprobs: CompletionLogprobs?
-        public var finishReason: String?
+        public var finishReason: FinishReason?
 
-        public init(text: String, index: Int, logprobs: CompletionLogprobs?, finishReason: String?) {
+        public init(text: String, index: Int, logprobs: CompletionLogprobs?, finishReason: FinishReason?) {
             self.text = text
             self.index = index
             self.logprobs = logprobs
@@ -113,9 +115,9 @@ public struct ChatCompletionResponse: Encodable, Sendable {
         public var message: Message?
         public var delta: Message?
         public var logprobs: Logprobs?
-        public var finishReason: String?
+        public var finishReason: FinishReason?
 
-        public init(index: Int, message: Message? = nil, delta: Message? = nil, logprobs: Logprobs? = nil, finishReason: String?) {
+        public init(index: Int, message: Message? = nil, delta: Message? = nil, logprobs: Logprobs? = nil, finishReason: FinishReason?) {
             self.index = index
             self.message = message
             self.delta = delta

@@ -19,14 +19,23 @@ extension OpenAIHandler {
         case let .tokenBatches(batches): prompts = try batches.map { ids throws(APIError) in try checkedTokens(ids, model: model, param: "prompt") }
         }
         guard !prompts.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must not be an empty list.") }
-        if let logprobs = body.logprobs, !(0...5).contains(logprobs) {
-            throw .invalidField(param: "logprobs", message: "'logprobs' must be between 0 and 5, got \(logprobs).")
-        }
-        let fields = body.samplingFields
+        var fields = body.samplingFields
         let echo = body.echo ?? false
+        // `echo` with `max_tokens: 0` scores the prompt without generating (evaluation clients): the
+        // engine runs one step and the choice drops what it generated.
+        let scoreOnly = echo && body.maxTokens == 0
+        if scoreOnly { fields.maxTokens = 1 }
+        if echo, body.logprobs != nil, body.stream == true {
+            throw .invalidField(param: "echo", message: "'echo' with 'logprobs' (prompt logprobs) is supported on non-streamed requests only; drop 'stream' or 'logprobs'.")
+        }
         let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
-        let choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs, model: model,
-                                      constraint: constraint, echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+        var choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs,
+                                      logprobsField: "logprobs", model: model, constraint: constraint,
+                                      echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+        if echo, let logprobs = body.logprobs {
+            for i in choices.indices { choices[i].request.promptLogprobs = logprobs }
+        }
+        for i in choices.indices { choices[i].scoreOnly = scoreOnly }
         let options = CompletionSession.Options(flavor: .completion, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: body.logprobs, model: settings.servedModelName)
@@ -45,18 +54,13 @@ extension OpenAIHandler {
         let text = model.chatTemplate.render(body.messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) },
                                              addGenerationPrompt: true)
         let prompt = model.tokenizer.encode(text).map(Int32.init)
-        var logprobs: Int?
-        if body.logprobs == true {
-            let top = body.topLogprobs ?? 0
-            guard (0...5).contains(top) else { throw .invalidField(param: "top_logprobs", message: "'top_logprobs' must be between 0 and 5, got \(top).") }
-            logprobs = top
-        }
+        let logprobs = body.logprobs == true ? body.topLogprobs ?? 0 : nil
         let fields = body.samplingFields
         // Chat without max_tokens may use the rest of the context (as OpenAI does), within what the KV cache holds.
         let room = min(model.maxModelLength, model.engine.kvLayout.entryCapacity) - prompt.count
         let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
         let choices = try makeChoices(prompts: [prompt], fields: fields, defaultMaxTokens: max(1, room),
-                                      logprobs: logprobs, model: model, constraint: constraint, echoTexts: nil)
+                                      logprobs: logprobs, logprobsField: "top_logprobs", model: model, constraint: constraint, echoTexts: nil)
         let options = CompletionSession.Options(flavor: .chat, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: logprobs, model: settings.servedModelName)
@@ -84,25 +88,22 @@ extension OpenAIHandler {
         return ids.map { Int32($0) }
     }
 
-    private func makeChoices(prompts: [[Int32]], fields: SamplingFields, defaultMaxTokens: Int, logprobs: Int?,
+    /// Maps the wire fields to one engine request per choice; the engine's `validate` is the one judge
+    /// of every rule on them (lengths, ids, ranges), its refusal mapped to the field that caused it.
+    private func makeChoices(prompts: [[Int32]], fields: SamplingFields, defaultMaxTokens: Int, logprobs: Int?, logprobsField: String,
                              model: ServedModel, constraint: TokenConstraint? = nil, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
         let n = try fields.choiceCount()
-        let maxTokens = try fields.maxTokenCount(default: defaultMaxTokens)
+        let maxTokens = fields.maxTokenCount(default: defaultMaxTokens)
         let decoding = try fields.decodingMode(default: settings.defaultDecoding, adapterConfidence: model.engine.hamburgerDefaultConfidence,
                                                adapterMinProbability: model.engine.hamburgerDefaultMinProbability)
         var choices: [CompletionSession.Choice] = []
         for (p, prompt) in prompts.enumerated() {
-            guard !prompt.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must contain at least one token.") }
-            if prompt.count + maxTokens > model.maxModelLength {
-                throw .contextLengthExceeded(maxContext: model.maxModelLength, requested: prompt.count + maxTokens,
-                                             promptTokens: prompt.count, maxTokens: maxTokens)
-            }
             for i in 0..<n {
                 let index = p * n + i
                 let request = GenerationRequest(
                     id: nextID("seq"), promptTokenIds: prompt, sampling: try fields.sampling(choice: index), maxTokens: maxTokens,
                     ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs, constraint: constraint)
-                do { try model.engine.validate(request) } catch { throw APIError(error) }
+                do { try model.engine.validate(request) } catch { throw APIError(error, logprobsField: logprobsField) }
                 choices.append(.init(request: request, echo: echoTexts?[p]))
             }
         }
@@ -111,25 +112,16 @@ extension OpenAIHandler {
 
     private func run(choices: [CompletionSession.Choice], options: CompletionSession.Options, idPrefix: String, model: ServedModel,
                      responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
-        let stats = model.engine.stats()
-        let admitted = admittedSequences.withLock { admitted -> Bool in
-            // Admitted but not running = waiting, whether or not the engine has picked them up yet.
-            let waiting = max(stats.waitingCount, admitted - stats.runningCount)
-            guard waiting + choices.count <= settings.maxQueuedRequests else { return false }
-            admitted += choices.count
-            return true
-        }
-        guard admitted else { throw .overloaded(retryAfterSeconds: 1) }
         let session = CompletionSession(id: nextID(idPrefix), options: options, choices: choices, tokenizer: model.tokenizer,
-                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log,
-                                        onSequencesEnded: { [self] count in admittedSequences.withLock { $0 -= count } })
+                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log)
         do { try session.start() } catch { throw APIError(error) }
     }
 }
 
 extension APIError {
-    /// The one mapping from engine refusals to API errors.
-    init(_ error: EngineError) {
+    /// The one mapping from engine refusals to API errors; `logprobsField` names the wire field that
+    /// carried the request's logprobs (`logprobs`, or chat's `top_logprobs`).
+    init(_ error: EngineError, logprobsField: String = "logprobs") {
         switch error {
         case let .exceedsMaxModelLength(_, prompt, maxTokens, limit):
             self = .contextLengthExceeded(maxContext: limit, requested: prompt + maxTokens, promptTokens: prompt, maxTokens: maxTokens)
@@ -137,10 +129,12 @@ extension APIError {
             self = .invalidField(param: "max_tokens", message: error.description)
         case let .invalidSamplingParameter(name, _, _):
             self = .invalidField(param: name, message: error.description)
-        case .invalidLogprobs:
-            self = .invalidField(param: "logprobs", message: error.description)
-        case .invalidMaxTokens:
-            self = .invalidField(param: "max_tokens", message: error.description)
+        case let .invalidLogprobs(_, logprobs, maximum):
+            self = .invalidField(param: logprobsField, message: "'\(logprobsField)' must be between 0 and \(maximum), got \(logprobs).")
+        case let .invalidMaxTokens(_, maxTokens):
+            self = .invalidField(param: "max_tokens", message: "'max_tokens' must be at least 1, got \(maxTokens).")
+        case .overloaded:
+            self = .overloaded(retryAfterSeconds: 1)
         case .emptyPrompt, .tokenOutOfRange:
             self = .invalidField(param: "prompt", message: error.description)
         case .decodingModeUnavailable:

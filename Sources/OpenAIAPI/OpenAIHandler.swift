@@ -45,10 +45,6 @@ public final class OpenAIHandler: HTTPHandler {
     let logger: Logger
     let phase = Mutex<Phase>(.loading)
     private let counter = Atomic<Int>(0)
-    /// Sequences this handler submitted whose engine `.finished` has not arrived yet. The engine's
-    /// stats lag by up to a forward pass (submissions wait in its mailbox uncounted), so the waiting
-    /// queue bound is enforced against this count, reserved and checked in one step.
-    let admittedSequences = Mutex<Int>(0)
 
     public init(settings: APISettings, metrics: APIMetrics, logger: Logger = Logger(label: "hamburger.api")) {
         self.settings = settings

@@ -38,10 +38,8 @@ struct SamplingFields {
     }
 
     /// `max_tokens`, defaulting to `defaultValue` (16 for completions; the rest of the context for chat).
-    func maxTokenCount(default defaultValue: Int) throws(APIError) -> Int {
-        let value = maxTokens ?? defaultValue
-        guard value >= 1 else { throw .invalidField(param: "max_tokens", message: "'max_tokens' must be at least 1, got \(value).") }
-        return value
+    func maxTokenCount(default defaultValue: Int) -> Int {
+        maxTokens ?? defaultValue
     }
 
     /// The engine's sampling parameters for choice `index` (seeds differ per choice so n > 1 varies).

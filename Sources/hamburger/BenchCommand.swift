@@ -145,7 +145,7 @@ struct BenchCommand: ParsableCommand {
             ), pages: pages)
             prefillRates.append(Double(promptTokens) / CommandSupport.seconds(since: start))
 
-            var token = Int32(out.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+            var token = Int32(out.logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<hp.vocabSize])) })
             let decodeStart = DispatchTime.now()
             for step in 0..<decodeTokens {
                 let position = promptTokens + step
@@ -153,7 +153,7 @@ struct BenchCommand: ParsableCommand {
                     inputs: [.token(token)], positions: [Int32(position)],
                     slices: [.init(blockTable: table, cachedEntryCount: position, rowStart: 0, rowCount: 1, wantsOutput: true)]
                 ), pages: pages)
-                token = Int32(o.logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: hp.vocabSize) })
+                token = Int32(o.logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<hp.vocabSize])) })
             }
             decodeRates.append(Double(decodeTokens) / CommandSupport.seconds(since: decodeStart))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 import KVCache
 import Llama
 
@@ -10,6 +11,14 @@ struct HamburgerCommand: ParsableCommand {
         abstract: "A CPU inference server for SmolLM2 with HAMburger multi-token decoding.",
         subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self]
     )
+
+    /// Process-wide settings first, then the subcommand. OpenBLAS runs single-threaded: every Float
+    /// product already splits over the model's `ThreadPool` (one OpenBLAS call per part), and OpenBLAS's
+    /// own threads would fight the pool's workers for the cores. The one place this is set.
+    static func main() {
+        setBLASThreadCount(1)
+        main(nil)
+    }
 }
 
 /// Options every model-loading subcommand shares.

@@ -69,7 +69,7 @@ final class ServerRuntime: @unchecked Sendable {
                 servedModelName: settings.servedModelName,
                 apiKeys: Set(settings.apiKeys), corsOrigins: settings.corsOrigins,
                 defaultDecoding: defaultDecoding,
-                maxQueuedRequests: settings.maxQueuedRequests, createdAt: Int(Date().timeIntervalSince1970)),
+                createdAt: Int(Date().timeIntervalSince1970)),
             metrics: metrics, logger: Logger(label: "hamburger.http"))
         var httpConfig = HTTPServerConfiguration(host: settings.host, port: settings.port, maxConnections: settings.maxConnections)
         httpConfig.limits.maxBodyBytes = settings.maxBodyBytes
@@ -137,8 +137,8 @@ final class ServerRuntime: @unchecked Sendable {
         engineConfig.kvCapacity = .bytes(settings.kvCacheBytes)
         engineConfig.kvElementType = settings.kvCacheDtype
         engineConfig.enablePrefixCaching = settings.enablePrefixCaching
+        engineConfig.maxWaitingRequests = settings.maxQueuedRequests
         let metrics = handler.metrics
-        engineConfig.iterationObserver = { report in metrics.recordIteration(rowCount: report.rowCount, queueSeconds: report.queueSeconds) }
         let adapter = try loadHamburger(model: model)
         let engine: InferenceEngine
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import KVCache
+import Synchronization
 import Testing
 @testable import Engine
 
@@ -226,8 +227,8 @@ import Testing
         #expect(throws: EngineError.tokenOutOfRange(requestId: "t", tokenId: 64, vocabSize: 64)) {
             try engine.submit(GenerationRequest(id: "t", promptTokenIds: [1, 64], maxTokens: 4)) { _ in }
         }
-        #expect(throws: EngineError.invalidLogprobs(requestId: "g", logprobs: 21, maximum: 20)) {
-            try engine.submit(GenerationRequest(id: "g", promptTokenIds: [1], maxTokens: 4, logprobs: 21)) { _ in }
+        #expect(throws: EngineError.invalidLogprobs(requestId: "g", logprobs: 6, maximum: GenerationRequest.maxLogprobs)) {
+            try engine.submit(GenerationRequest(id: "g", promptTokenIds: [1], maxTokens: 4, logprobs: 6)) { _ in }
         }
         #expect(throws: EngineError.exceedsKVCapacity(requestId: "k", entriesNeeded: 1_100, entryCapacity: 1_024)) {
             let bigModel = FakeForwardModel(contextLength: 4_096)
@@ -240,6 +241,44 @@ import Testing
             try engine.submit(GenerationRequest(id: "d", promptTokenIds: [1], maxTokens: 3)) { _ in }
         }
         engine.cancel("d")
+    }
+
+    /// The engine owns the waiting-queue bound: a batch that would pass it is refused whole (nothing
+    /// queued, so its ids stay free), one that fits runs every request to its end.
+    @Test func theWaitingQueueBoundRefusesAWholeBatch() throws {
+        var configuration = EngineConfiguration(kvBlockSize: 4, kvCapacity: .blocks(256))
+        configuration.maxWaitingRequests = 2
+        let engine = try InferenceEngine(model: FakeForwardModel(), configuration: configuration)
+        defer { engine.shutdown() }
+        let requests = ["a", "b", "c"].map { GenerationRequest(id: $0, promptTokenIds: [1, 2], maxTokens: 3, ignoresEndOfSequence: true) }
+        #expect(throws: EngineError.overloaded(waitingCount: 0, limit: 2)) { try engine.submit(requests) { _, _ in } }
+        let finished = DispatchSemaphore(value: 0)
+        let heard = Mutex<[Int: [GenerationEvent]]>([:])
+        try engine.submit(Array(requests.prefix(2))) { index, event in
+            heard.withLock { $0[index, default: []].append(event) }
+            if case .finished = event { finished.signal() }
+        }
+        for _ in 0 ..< 2 { finished.wait() }
+        let events = heard.withLock { $0 }
+        #expect(events.keys.sorted() == [0, 1])
+        for index in 0 ..< 2 {
+            #expect(events[index]?.last == .finished(.length, promptTokens: 2, completionTokens: 3))
+        }
+    }
+
+    /// Every request's queue time lands in the published snapshot once, preempted or not, and the
+    /// per-request records are all dropped when the requests end.
+    @Test func queueTimeIsMeasuredOncePerRequest() throws {
+        // Few blocks: requests preempt each other and are admitted again.
+        let engine = try Self.makeEngine(blockSize: 4, blockCount: 24, prefixCaching: false)
+        defer { engine.shutdown() }
+        let requests = Self.greedyRequests(maxTokens: 24)
+        _ = try engine.generate(requests)
+        let stats = engine.stats()
+        #expect(stats.preemptionsTotal > 0, "the test wants preemptions")
+        #expect(stats.queueSeconds.count == requests.count)
+        #expect(stats.iterationRows.count == stats.iterationsTotal)
+        #expect(stats.runningCount == 0 && stats.waitingCount == 0)
     }
 
     @Test func configurationErrorsAreReported() {

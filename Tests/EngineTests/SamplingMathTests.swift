@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Testing
 @testable import Engine
 
@@ -48,11 +49,11 @@ import Testing
     }
 
     @Test func argmaxTakesTheFirstOfEqualMaxima() {
-        [1, 5, 2, 5].withUnsafeBufferPointer { #expect(SamplingMath.argmax($0) == 1) }
-        [-3, -1, -2].withUnsafeBufferPointer { #expect(SamplingMath.argmax($0) == 1) }
-        [Float.nan, 0.5, 0.7].withUnsafeBufferPointer { #expect(SamplingMath.argmax($0) == 2) }
+        [1, 5, 2, 5].withUnsafeBufferPointer { #expect(argmax($0) == 1) }
+        [-3, -1, -2].withUnsafeBufferPointer { #expect(argmax($0) == 1) }
+        [Float.nan, 0.5, 0.7].withUnsafeBufferPointer { #expect(argmax($0) == 2) }
         let logits = Self.randomLogits(1000, seed: 3)
-        logits.withUnsafeBufferPointer { #expect(SamplingMath.argmax($0) == Self.naiveOrder(logits)[0]) }
+        logits.withUnsafeBufferPointer { #expect(argmax($0) == Self.naiveOrder(logits)[0]) }
     }
 
     @Test func softmaxAndLogSumExpMatchNaive() {

@@ -229,18 +229,19 @@ import KVCache
     }
 
     @Test func overlongRequestsAreRejectedWithTheNumbers() {
-        var scheduler = Self.makeScheduler(maxModelLength: 100, blockSize: 4, blockCount: 64)
-        let error = #expect(throws: EngineError.self) { try scheduler.add(Self.request("x", prompt: 90, maxTokens: 20)) }
+        let scheduler = Self.makeScheduler(maxModelLength: 100, blockSize: 4, blockCount: 64)
+        let configuration = scheduler.configuration
+        let error = #expect(throws: EngineError.self) { try Scheduler.validate(Self.request("x", prompt: 90, maxTokens: 20), configuration: configuration) }
         #expect(error == .exceedsMaxModelLength(requestId: "x", promptTokens: 90, maxTokens: 20, maxModelLength: 100))
         let message = error?.description ?? ""
         #expect(message.contains("90") && message.contains("20") && message.contains("100") && message.contains("10"))
         #expect(throws: EngineError.exceedsKVCapacity(requestId: "y", entriesNeeded: 299, entryCapacity: 256)) {
-            var small = Self.makeScheduler(maxModelLength: 1_000, blockSize: 4, blockCount: 64)
-            try small.add(Self.request("y", prompt: 200, maxTokens: 100))
+            let small = Self.makeScheduler(maxModelLength: 1_000, blockSize: 4, blockCount: 64)
+            try Scheduler.validate(Self.request("y", prompt: 200, maxTokens: 100), configuration: small.configuration)
         }
-        #expect(throws: EngineError.emptyPrompt(requestId: "e")) { try scheduler.add(Self.request("e", prompt: 0)) }
+        #expect(throws: EngineError.emptyPrompt(requestId: "e")) { try Scheduler.validate(Self.request("e", prompt: 0), configuration: configuration) }
         #expect(throws: EngineError.invalidMaxTokens(requestId: "m", maxTokens: 0)) {
-            try scheduler.add(Self.request("m", prompt: 3, maxTokens: 0))
+            try Scheduler.validate(Self.request("m", prompt: 3, maxTokens: 0), configuration: configuration)
         }
         #expect(scheduler.isIdle)
     }

@@ -72,8 +72,10 @@ final class FloatKernelsTests: XCTestCase {
         var t: [Float] = [0, log(3)]
         softmaxInPlace(&t, count: 2)
         XCTAssertEqual(t[0], 0.25, accuracy: 1e-6)
-        XCTAssertEqual(argmax([1, 5, 5, 2], count: 4), 1)
-        XCTAssertEqual(argmax([], count: 0), -1)
+        // The one argmax (greedy sampling uses it too): first of equals, NaN never wins, 0 when empty.
+        XCTAssertEqual([1, 5, 5, 2].withUnsafeBufferPointer { argmax($0) }, 1)
+        XCTAssertEqual([Float.nan, 0.5, 0.25].withUnsafeBufferPointer { argmax($0) }, 1)
+        XCTAssertEqual([Float]().withUnsafeBufferPointer { argmax($0) }, 0)
     }
 }
 

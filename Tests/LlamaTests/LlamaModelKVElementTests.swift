@@ -40,7 +40,7 @@ final class LlamaModelKVElementTests: XCTestCase {
         ), pages: pages).logits
         var generated: [Int32] = []
         for step in 0..<maxNewTokens {
-            let token = Int32(logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: vocab) })
+            let token = Int32(logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<vocab])) })
             if token == eos { break }
             generated.append(token)
             if step == maxNewTokens - 1 { break }

@@ -66,7 +66,7 @@ final class LlamaModelTests: XCTestCase {
             var generated: [Int32] = []
             var finish = "length"
             for step in 0..<fixture.max_new_tokens {
-                let token = Int32(logits.withUnsafeBufferPointer { argmax($0.baseAddress!, count: vocab) })
+                let token = Int32(logits.withUnsafeBufferPointer { argmax(UnsafeBufferPointer(rebasing: $0[..<vocab])) })
                 if token == fixture.eos_id { finish = "eos"; break }
                 generated.append(token)
                 if step == fixture.max_new_tokens - 1 { break }

@@ -96,14 +96,17 @@ import Testing
         }
     }
 
+    /// The API passes max_tokens through; the engine judges it (once) and its refusal maps to the field.
     @Test func maxTokensDefaultsAndMustBePositive() throws {
-        #expect(try SamplingFields().maxTokenCount(default: 16) == 16)
-        #expect(try SamplingFields(maxTokens: 1).maxTokenCount(default: 16) == 1)
-        #expect(try SamplingFields(maxTokens: 5000).maxTokenCount(default: 16) == 5000)
+        #expect(SamplingFields().maxTokenCount(default: 16) == 16)
+        #expect(SamplingFields(maxTokens: 1).maxTokenCount(default: 16) == 1)
+        #expect(SamplingFields(maxTokens: 5000).maxTokenCount(default: 16) == 5000)
         for bad in [0, -3] {
-            #expect(throws: APIError.invalidField(param: "max_tokens", message: "'max_tokens' must be at least 1, got \(bad).")) {
-                try SamplingFields(maxTokens: bad).maxTokenCount(default: 16)
+            let request = GenerationRequest(id: "r", promptTokenIds: [1], maxTokens: SamplingFields(maxTokens: bad).maxTokenCount(default: 16))
+            let refusal = #expect(throws: EngineError.self) {
+                try Scheduler.validate(request, configuration: SchedulerConfiguration(maxModelLength: 64, blockSize: 16, blockCount: 8))
             }
+            #expect(refusal.map { APIError($0) } == .invalidField(param: "max_tokens", message: "'max_tokens' must be at least 1, got \(bad)."))
         }
     }
 

@@ -1,5 +1,6 @@
-"""The training objective: CE on every token of every group + 0.5 BCE(stop) + dense distillation
-(KL to the unmerged teacher's next-token distribution and normalised MSE on hidden states).
+"""The training objective: CE on every token of every group + `stop_weight` x BCE(stop) + dense
+distillation (`kl_weight` x KL to the unmerged teacher's next-token distribution and `hidden_weight` x
+normalised MSE on hidden states); the weights are `TrainConfig`'s.
 
 Stop-head calibration (`TrainConfig.calib_mix`, train.py `--calib-mix`; 0 = off): the decoders drop micro
 token i >= 2 when the micro decoder is unsure of it, so a group should end where the micro decoder's next
@@ -19,9 +20,10 @@ from .llama import BaseLlama, new_caches
 
 
 def forward_losses(base: BaseLlama, ad: HamburgerAdapter, bt: Batch, tc: TrainConfig, train_lora: bool = True):
-    """Returns (total loss, metrics dict of floats)."""
+    """Returns (total loss, metrics dict of floats, feature cache): the cache holds the detached group
+    features (student's, then teacher's), their group tokens and sizes, for extra micro-decoder steps."""
     s = base.shape
-    K, Fn = ad.cfg.max_steps, ad.cfg.num_features
+    K = ad.cfg.max_steps
     dev = base.embed.device
     E = base.embed
     B, T = bt.teacher_ids.shape

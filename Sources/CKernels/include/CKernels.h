@@ -56,8 +56,20 @@ typedef enum {
 /// Elements per block of every format (also the activation block).
 #define CK_QBLOCK 32
 
-/// Bytes per block of `format`, or 0 for an unknown format.
-size_t ck_qformat_block_bytes(ck_qformat format);
+/// Bytes per block of each format: the one definition, read by every C kernel, by `QuantizedFormat`
+/// and by GGUF's `GGMLType`.
+#define CK_Q4_0_BLOCK_BYTES 18
+#define CK_Q4_1_BLOCK_BYTES 20
+#define CK_Q8_0_BLOCK_BYTES 34
+
+/// Bytes per block of `format`, or 0 for an unknown format (inlined: kernels call it with a
+/// compile-time format, so it folds to a constant).
+static inline __attribute__((always_inline)) size_t ck_qformat_block_bytes(ck_qformat format) {
+    return format == CK_Q4_0 ? CK_Q4_0_BLOCK_BYTES
+         : format == CK_Q4_1 ? CK_Q4_1_BLOCK_BYTES
+         : format == CK_Q8_0 ? CK_Q8_0_BLOCK_BYTES
+         : 0;
+}
 
 // MARK: - Activation quantization
 
