@@ -188,9 +188,16 @@ final class EngineLoop: @unchecked Sendable {
             if macroIds.contains(id), let hamburger {
                 stats.recordMacroStep(tokenCount: advance.acceptedTokenCount, maxSteps: hamburger.maxSteps)
             }
-            if !advance.emittedTokenIds.isEmpty {
-                let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
-                if let record = records[id] { outbox.append((record.onEvent, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
+            var emitted = advance.emittedTokenIds
+            // Scoring requests (prompt logprobs) hear the stop token too, as vLLM reports it: an
+            // evaluation client counts on one entry per generated token.
+            if advance.finishReason == .stop, records[id]?.reportsStopToken == true, let group = sampledTokens[id],
+               advance.acceptedTokenCount > emitted.count, advance.acceptedTokenCount <= group.count {
+                emitted.append(group[advance.acceptedTokenCount - 1])
+            }
+            if !emitted.isEmpty {
+                let logprobs = sampledLogprobs[id].map { Array($0.prefix(emitted.count)) }
+                if let record = records[id] { outbox.append((record.onEvent, .tokens(emitted, logprobs: logprobs))) }
             }
             if let reason = advance.finishReason {
                 finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount,

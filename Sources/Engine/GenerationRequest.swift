@@ -27,7 +27,8 @@ public struct GenerationRequest: Sendable, Equatable {
     public var constraint: TokenConstraint?
     /// nil = no prompt logprobs; N = the logprob of every prompt token after the first (given the
     /// tokens before it) with its N most likely alternatives (N <= 20), in `.promptLogprobs` events
-    /// (`echo` with `logprobs`). Such a request takes nothing from the prefix cache.
+    /// (`echo` with `logprobs`). Such a request takes nothing from the prefix cache, and the stop token
+    /// that ends it is emitted too (with its logprob), as vLLM reports it to evaluation clients.
     public var promptLogprobs: Int?
 
     public init(

@@ -16,12 +16,15 @@ struct RequestRecord {
     /// With prompt logprobs: prompt positions already reported (a recompute after a preemption does
     /// not report them again).
     var promptLogprobsReported = 0
+    /// Whether the stop token that ends the request is emitted too (requests with prompt logprobs).
+    let reportsStopToken: Bool
 
     init(submission: Submission, acceptedAt: UInt64) {
         let request = submission.request
         sampler = RequestSampler(
             parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
             seed: submission.fallbackSeed, constraint: request.constraint)
+        reportsStopToken = request.promptLogprobs != nil
         onEvent = submission.onEvent
         onGroup = submission.onGroup
         self.acceptedAt = acceptedAt
