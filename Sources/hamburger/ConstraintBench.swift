@@ -47,6 +47,9 @@ struct ConstraintBench {
         var forcedBytes: Int
         var valid: Int
         var requests: Int
+        /// Seconds spent in the constraint's own work per token (memo lookup, mask applied to a
+        /// `[vocab]` row, automaton step), replayed over the run's outputs with a warm memo.
+        var maskSecondsPerToken: Double = 0
     }
 
     func run() throws {
@@ -58,7 +61,7 @@ struct ConstraintBench {
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
             .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
         print("model: \(modelOptions.model)  cpu: \(cpu)  max tokens: \(maxTokens)  runs: \(runs) per arm (medians)")
-        print("concurrency  mode            unconstrained ms/tok  constrained warm ms/tok  overhead  cold ms/tok  tok/step (u / c)  forced tok / bytes  valid")
+        print("concurrency  mode            unconstrained ms/tok  constrained warm ms/tok  overhead  cold ms/tok  tok/step (u / c)  forced tok / bytes  valid  mask ms/tok (share of u)")
         for level in levels {
             for mode in modes {
                 // A fresh constraint per (level, mode): its first run is cold.
@@ -72,6 +75,7 @@ struct ConstraintBench {
                 let u = CommandSupport.median(plain.map(\.secondsPerToken)) * 1000
                 let warm = CommandSupport.median(constrained.dropFirst().map(\.secondsPerToken)) * 1000
                 let cold = constrained[0].secondsPerToken * 1000
+                let maskMs = CommandSupport.median(constrained.map(\.maskSecondsPerToken)) * 1000
                 func perStep(_ rs: [Run]) -> Double {
                     let steps = rs.reduce(0) { $0 + $1.macroSteps }
                     return steps == 0 ? 0 : Double(rs.reduce(0) { $0 + $1.tokens }) / Double(steps)
@@ -79,9 +83,9 @@ struct ConstraintBench {
                 let forced = Double(constrained.reduce(0) { $0 + $1.forced }) / Double(max(1, constrained.reduce(0) { $0 + $1.tokens }))
                 let forcedBytes = Double(constrained.reduce(0) { $0 + $1.forcedBytes }) / Double(max(1, constrained.reduce(0) { $0 + $1.bytes }))
                 let valid = constrained.reduce(0) { $0 + $1.valid }, total = constrained.reduce(0) { $0 + $1.requests }
-                print(String(format: "%11d  %@  %20.3f  %23.3f  %+7.1f%%  %11.3f  %6.2f / %-6.2f  %5.1f%% / %5.1f%%     %d/%d", level,
+                print(String(format: "%11d  %@  %20.3f  %23.3f  %+7.1f%%  %11.3f  %6.2f / %-6.2f  %5.1f%% / %5.1f%%     %d/%d  %.4f (%.2f%%)", level,
                              mode.padding(toLength: 14, withPad: " ", startingAt: 0), u, warm, (warm / u - 1) * 100, cold,
-                             perStep(plain), perStep(constrained), forced * 100, forcedBytes * 100, valid, total))
+                             perStep(plain), perStep(constrained), forced * 100, forcedBytes * 100, valid, total, maskMs, maskMs / u * 100))
             }
         }
     }
@@ -106,7 +110,20 @@ struct ConstraintBench {
         let decodeOnly = reports.withLock { $0 }.filter { $0.prefillRowCount == 0 && $0.generatedTokenCount > 0 }
         let seconds = decodeOnly.reduce(0) { $0 + $1.durationSeconds }, tokens = decodeOnly.reduce(0) { $0 + $1.generatedTokenCount }
         var forced = 0, valid = 0, byteCount = 0, forcedBytes = 0
+        var maskSeconds = 0.0, maskTokens = 0
         if let constraint {
+            var row = [Float](repeating: 0, count: constraint.vocabulary.size)
+            for result in results {
+                var state = constraint.initialState
+                let start = DispatchTime.now()
+                for token in result.tokenIds {
+                    let mask = constraint.mask(for: state)
+                    row.withUnsafeMutableBufferPointer { mask.apply(to: $0) }
+                    state = constraint.advanced(state, by: token) ?? state
+                }
+                maskSeconds += CommandSupport.seconds(since: start)
+                maskTokens += result.tokenIds.count
+            }
             for result in results {
                 var state = constraint.initialState
                 var bytes: [UInt8] = []
@@ -127,6 +144,6 @@ struct ConstraintBench {
         }
         return Run(secondsPerToken: tokens == 0 ? 0 : seconds / Double(tokens), tokens: results.reduce(0) { $0 + $1.tokenIds.count },
                    macroSteps: results.reduce(0) { $0 + $1.macroSteps }, forced: forced, bytes: byteCount, forcedBytes: forcedBytes,
-                   valid: valid, requests: results.count)
+                   valid: valid, requests: results.count, maskSecondsPerToken: maskTokens == 0 ? 0 : maskSeconds / Double(maskTokens))
     }
 }
