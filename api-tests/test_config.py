@@ -75,7 +75,7 @@ def test_invalid_kv_cache_dtype_names_the_key_and_source(tmp_path: Path):
     result = serve("--kv-cache-dtype", "int4")
     assert result.returncode != 0
     assert "'kv_cache_dtype'" in result.stderr and "flag --kv-cache-dtype" in result.stderr
-    assert "float32, bfloat16, float16" in result.stderr
+    assert "float32, bfloat16, float16, int8" in result.stderr
 
     result = serve(env={"HAMBURGER_KV_CACHE_DTYPE": "fp8"})
     assert result.returncode != 0

@@ -105,17 +105,26 @@ typedef struct {
     int block_size, entry_width, head_offset, head_dim, entry_count;
 } ck_kvargs;
 
+/// Bytes `elements` elements of a format already checked take (for CK_KV_Q8, whole blocks).
+static inline size_t ck_kv_bytes(ck_kv_format format, int elements) {
+    switch (format) {
+    case CK_KV_F32: return 4 * (size_t)elements;
+    case CK_KV_Q8: return (size_t)(elements / CK_KV_Q8_BLOCK) * CK_KV_Q8_BLOCK_BYTES;
+    default: return 2 * (size_t)elements;
+    }
+}
+
 /// Runs the statements after `e, row,` for every entry e < entry_count of `a`, with `row` (a
-/// `const void *`) pointing at the entry's head, elements `elem_bytes` wide: block by block, so no
+/// `const void *`) pointing at the entry's head, elements stored as `format`: block by block, so no
 /// division per entry.
-#define CK_KV_EACH_ENTRY(a, elem_bytes, e, row, ...)                                                      \
+#define CK_KV_EACH_ENTRY(a, format, e, row, ...)                                                          \
     do {                                                                                                  \
-        const size_t ck_row_bytes = (size_t)(a)->entry_width * (size_t)(elem_bytes);                      \
+        const size_t ck_row_bytes = ck_kv_bytes((format), (a)->entry_width);                              \
         for (int ck_start = 0, ck_block = 0; ck_start < (a)->entry_count;                                 \
              ck_start += (a)->block_size, ck_block++) {                                                   \
             const unsigned char *ck_base = (const unsigned char *)(a)->pages +                            \
                 (size_t)(a)->table[ck_block] * (size_t)(a)->block_size * ck_row_bytes +                   \
-                (size_t)(a)->head_offset * (size_t)(elem_bytes);                                          \
+                ck_kv_bytes((format), (a)->head_offset);                                                  \
             const int ck_rows = (a)->entry_count - ck_start < (a)->block_size ? (a)->entry_count - ck_start \
                                                                                : (a)->block_size;          \
             for (int ck_row = 0; ck_row < ck_rows; ck_row++) {                                            \
@@ -127,14 +136,17 @@ typedef struct {
         }                                                                                                 \
     } while (0)
 
-/// Bytes per element of a format already checked with ck_kv_format_bytes.
-static inline size_t ck_kv_elem_bytes(ck_kv_format format) { return format == CK_KV_F32 ? 4 : 2; }
-
 /// Element `d` of a KV row stored as `format`, widened to f32 (exact).
 static inline float ck_kv_element(const void *row, int d, ck_kv_format format) {
     switch (format) {
     case CK_KV_F32: return ((const float *)row)[d];
     case CK_KV_F16: return ck_half_to_float(((const uint16_t *)row)[d]);
+    case CK_KV_Q8: {
+        const unsigned char *block = (const unsigned char *)row + (size_t)(d / CK_KV_Q8_BLOCK) * CK_KV_Q8_BLOCK_BYTES;
+        float scale;
+        memcpy(&scale, block, sizeof scale);
+        return (float)((const int8_t *)(block + 4))[d % CK_KV_Q8_BLOCK] * scale;
+    }
     default: return ck_bf16_to_float(((const uint16_t *)row)[d]);
     }
 }
@@ -168,6 +180,7 @@ void ck_kv_weighted_sum_avx512(float *out, const float *weights, int q_count, co
         switch (format) {                                                         \
         case CK_KV_F32: { CK_KV_GROUPS(CK_KV_F32, count, CALL) } break;           \
         case CK_KV_F16: { CK_KV_GROUPS(CK_KV_F16, count, CALL) } break;           \
+        case CK_KV_Q8: { CK_KV_GROUPS(CK_KV_Q8, count, CALL) } break;             \
         default: { CK_KV_GROUPS(CK_KV_BF16, count, CALL) } break;                 \
         }                                                                         \
     } while (0)
@@ -181,7 +194,7 @@ static inline __attribute__((always_inline)) void ck_kv_weighted_sum_tail(float 
     const size_t n = (size_t)a->entry_count;
     for (; d0 < dim; d0++) {
         float s[CK_KV_MAX_GROUP] = {0};
-        CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, v, {
+        CK_KV_EACH_ENTRY(a, format, e, v, {
             const float x = ck_kv_element(v, d0, format);
             for (int g = 0; g < G; g++) s[g] += weights[g * n + e] * x;
         });

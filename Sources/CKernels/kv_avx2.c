@@ -1,5 +1,6 @@
 // Attention over KV pages, AVX2 path: 8 elements loaded per instruction (f32 as stored; bf16 widened by a
-// 16-bit shift; half by F16C vcvtph2ps), f32 fused multiply-adds.
+// 16-bit shift; half by F16C vcvtph2ps; 8-bit blocks sign-extended, converted and scaled), f32 fused
+// multiply-adds.
 #include "ck_internal.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -19,6 +20,13 @@ void ck_f32_to_f16_avx2(uint16_t *out, const float *in, size_t count) {
 /// Elements d..d+7 of a row stored as `format`, as f32.
 CK_AI __m256 ck_kv_load8(const void *row, int d, ck_kv_format format) {
     if (format == CK_KV_F32) return _mm256_loadu_ps((const float *)row + d);
+    if (format == CK_KV_Q8) {  // 8 | 32: the 8 elements share one block's scale
+        const unsigned char *block = (const unsigned char *)row + (size_t)(d / CK_KV_Q8_BLOCK) * CK_KV_Q8_BLOCK_BYTES;
+        float scale;
+        memcpy(&scale, block, sizeof scale);
+        const __m128i q = _mm_loadl_epi64((const __m128i *)(block + 4 + d % CK_KV_Q8_BLOCK));
+        return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(scale));
+    }
     __m128i raw = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + d));
     if (format == CK_KV_F16) return _mm256_cvtph_ps(raw);
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
@@ -29,7 +37,7 @@ CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, 
                              const int G) {
     const int dim = a->head_dim, dim16 = dim / 16 * 16, dim8 = dim / 8 * 8;
     const size_t n = (size_t)a->entry_count;
-    CK_KV_EACH_ENTRY(a, ck_kv_elem_bytes(format), e, k, {
+    CK_KV_EACH_ENTRY(a, format, e, k, {
         __m256 acc0[CK_KV_MAX_GROUP], acc1[CK_KV_MAX_GROUP];
         for (int g = 0; g < G; g++) acc0[g] = acc1[g] = _mm256_setzero_ps();
         int d = 0;
@@ -58,13 +66,13 @@ CK_AI void ck_kv_scores_impl(float *scores, const float *q, const ck_kvargs *a, 
 CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kvargs *a, ck_kv_format format,
                                    const int G) {
     const int dim = a->head_dim, lanes = G <= 2 ? 32 : 16, regs = lanes / 8;
-    const size_t n = (size_t)a->entry_count, width = ck_kv_elem_bytes(format);
+    const size_t n = (size_t)a->entry_count;
     int d0 = 0;
     for (; d0 + lanes <= dim; d0 += lanes) {
         __m256 acc[CK_KV_MAX_GROUP][4];
         for (int g = 0; g < G; g++)
             for (int j = 0; j < regs; j++) acc[g][j] = _mm256_setzero_ps();
-        CK_KV_EACH_ENTRY(a, width, e, v, {
+        CK_KV_EACH_ENTRY(a, format, e, v, {
             __m256 vd[4];
             for (int j = 0; j < regs; j++) vd[j] = ck_kv_load8(v, d0 + 8 * j, format);
             for (int g = 0; g < G; g++) {
@@ -78,7 +86,7 @@ CK_AI void ck_kv_weighted_sum_impl(float *out, const float *weights, const ck_kv
     for (; d0 + 8 <= dim; d0 += 8) {
         __m256 acc[CK_KV_MAX_GROUP];
         for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
-        CK_KV_EACH_ENTRY(a, width, e, v, {
+        CK_KV_EACH_ENTRY(a, format, e, v, {
             const __m256 vd = ck_kv_load8(v, d0, format);
             for (int g = 0; g < G; g++) acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(weights[g * n + e]), vd, acc[g]);
         });

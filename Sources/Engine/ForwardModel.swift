@@ -14,6 +14,8 @@ public protocol ForwardModel: HamburgerBase {
     var kvLayerCount: Int { get }
     /// Elements in one KV entry of one layer (`kvHeadCount * headDim`).
     var kvEntryWidth: Int { get }
+    /// Elements of one KV head (`kvEntryWidth` is a multiple); grouped KV element types need it whole.
+    var kvHeadDim: Int { get }
     /// Longest sequence (prompt + generated tokens) the model supports; the default `max_model_len`.
     var contextLength: Int { get }
     /// End-of-sequence token ids: the default stop tokens.

@@ -39,7 +39,8 @@ public final class InferenceEngine: Sendable {
         let layout: KVCacheLayout
         do {
             layout = try configuration.kvCapacity.layout(
-                layerCount: model.kvLayerCount, entryWidth: model.kvEntryWidth, blockSize: configuration.kvBlockSize,
+                layerCount: model.kvLayerCount, entryWidth: model.kvEntryWidth, headDim: model.kvHeadDim,
+                blockSize: configuration.kvBlockSize,
                 elementType: configuration.kvElementType)
         } catch {
             throw .invalidConfiguration(error.description)

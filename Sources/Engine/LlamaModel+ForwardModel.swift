@@ -6,6 +6,7 @@ import Llama
 extension LlamaModel: ForwardModel {
     public var kvLayerCount: Int { hyperparameters.layerCount }
     public var kvEntryWidth: Int { hyperparameters.kvEntryWidth }
+    public var kvHeadDim: Int { hyperparameters.headDim }
     public var contextLength: Int { hyperparameters.contextLength }
     public var endOfSequenceTokenIds: [Int32] { hyperparameters.eosTokenId.map { [$0] } ?? [] }
 }

@@ -8,11 +8,16 @@ public enum KVCacheCapacity: Sendable, Equatable {
     case blocks(Int)
 
     /// The layout this capacity gives for a model with `layerCount` layers of `entryWidth` elements
-    /// (`kvHeadCount * headDim`) per entry, each stored as `elementType`.
-    public func layout(layerCount: Int, entryWidth: Int, blockSize: Int,
+    /// (`kvHeadCount * headDim`) per entry, each stored as `elementType`. `headDim` (default: the whole
+    /// entry) must be a multiple of the element type's group size.
+    public func layout(layerCount: Int, entryWidth: Int, headDim: Int? = nil, blockSize: Int,
                        elementType: KVElementType = .float32) throws(KVCacheError) -> KVCacheLayout {
         guard layerCount > 0 else { throw .invalidGeometry(name: "layer count", value: layerCount) }
         guard entryWidth > 0 else { throw .invalidGeometry(name: "entry width", value: entryWidth) }
+        let headDim = headDim ?? entryWidth
+        guard headDim > 0, entryWidth % headDim == 0, headDim % elementType.groupSize == 0 else {
+            throw .elementTypeUnsupported(elementType: elementType.rawValue, headDim: headDim, groupSize: elementType.groupSize)
+        }
         guard blockSize > 0 else { throw .invalidGeometry(name: "block size", value: blockSize) }
         let blockCount: Int
         switch self {

@@ -14,6 +14,8 @@ public enum KVCacheError: Error, Equatable, Sendable, CustomStringConvertible {
     case capacityTooSmall(bytes: Int, bytesPerBlock: Int)
     /// A geometry value (block size, block count, layer count, entry width) that is not positive.
     case invalidGeometry(name: String, value: Int)
+    /// The element type stores groups of values that a KV head does not divide into.
+    case elementTypeUnsupported(elementType: String, headDim: Int, groupSize: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum KVCacheError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the KV cache capacity of \(bytes) bytes does not hold one block (\(bytesPerBlock) bytes); raise the KV cache size."
         case let .invalidGeometry(name, value):
             return "KV cache \(name) must be positive, got \(value)."
+        case let .elementTypeUnsupported(type, headDim, groupSize):
+            return "kv_cache_dtype \(type) stores groups of \(groupSize) values, but this model's KV heads have \(headDim); choose float16, bfloat16 or float32."
         }
     }
 }

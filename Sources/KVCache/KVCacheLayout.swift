@@ -15,6 +15,7 @@ public struct KVCacheLayout: Sendable, Equatable {
 
     public init(layerCount: Int, entryWidth: Int, blockSize: Int = 16, blockCount: Int, elementType: KVElementType = .float32) {
         precondition(layerCount > 0 && entryWidth > 0 && blockSize > 0 && blockCount > 0)
+        precondition(entryWidth % elementType.groupSize == 0, "an entry holds whole groups of the element type")
         self.layerCount = layerCount
         self.entryWidth = entryWidth
         self.blockSize = blockSize
@@ -27,11 +28,13 @@ public struct KVCacheLayout: Sendable, Equatable {
     /// Elements in one layer's K (or V) pages.
     public var elementsPerLayer: Int { blockCount * elementsPerBlock }
     /// Bytes of one block of one layer (K or V alone).
-    public var bytesPerBlockPage: Int { elementsPerBlock * elementType.byteWidth }
+    public var bytesPerBlockPage: Int { blockSize * bytesPerEntryRow }
+    /// Bytes of one entry of one layer (K or V alone).
+    public var bytesPerEntryRow: Int { elementType.byteCount(values: entryWidth) }
     /// Bytes of one layer's K (or V) pages.
     public var bytesPerLayer: Int { blockCount * bytesPerBlockPage }
     /// Bytes one KV entry takes: K and V, all layers.
-    public var bytesPerEntry: Int { 2 * layerCount * entryWidth * elementType.byteWidth }
+    public var bytesPerEntry: Int { 2 * layerCount * bytesPerEntryRow }
     /// Bytes taken by K and V together, all layers.
     public var byteCount: Int { 2 * layerCount * bytesPerLayer }
     /// Total entries the cache can hold.
@@ -39,7 +42,7 @@ public struct KVCacheLayout: Sendable, Equatable {
 
     /// Bytes one block takes: K and V, all layers.
     public static func bytesPerBlock(layerCount: Int, entryWidth: Int, blockSize: Int, elementType: KVElementType = .float32) -> Int {
-        2 * layerCount * blockSize * entryWidth * elementType.byteWidth
+        2 * layerCount * blockSize * elementType.byteCount(values: entryWidth)
     }
 
     /// How many blocks fit in `bytes` of K+V memory.

@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// The pages of the KV cache, K and V each shaped `[layer][block][entry][entryWidth]` elements of the
-/// layout's `elementType` (Float for float32; UInt16 bit patterns for bfloat16 and float16).
+/// layout's `elementType` (Float for float32; UInt16 bit patterns for bfloat16 and float16; bytes of
+/// 36-byte scale-and-values groups for int8).
 ///
 /// This is run state, apart from the weights: the engine thread owns it, the scheduler decides which
 /// blocks a sequence uses (through its block table), and attention reads the pages through that table
@@ -31,6 +32,9 @@ public final class KVPages: @unchecked Sendable {
         case .bfloat16, .float16:
             keys.bindMemory(to: UInt16.self, capacity: elements)
             values.bindMemory(to: UInt16.self, capacity: elements)
+        case .int8:
+            keys.bindMemory(to: UInt8.self, capacity: byteCount)
+            values.bindMemory(to: UInt8.self, capacity: byteCount)
         }
     }
 

@@ -3,9 +3,9 @@ import CKernels
 /// Grouped-query causal attention of one query row over the first `entryCount` KV entries of a paged
 /// sequence: `output[h] = Σ_e softmax_e(q_h · k_e / sqrt(headDim)) v_e` with KV head `h / (heads / kvHeads)`.
 ///
-/// Every element type (`kv.element` float32, bfloat16 or float16) runs the same C kernels, two calls per
+/// Every element type (`kv.element` float32, bfloat16, float16 or int8) runs the same C kernels, two calls per
 /// KV head whatever the entry count: one scores every entry for all the query heads that share that KV
-/// head (walking the block table block by block, each K row read once for the whole group, 16-bit
+/// head (walking the block table block by block, each K row read once for the whole group, 16- and 8-bit
 /// elements widened to Float exactly as they load), each head's scores go through `softmaxInPlace`, and
 /// one sums the V rows with those weights (each V row read once for the group). Sums are taken in
 /// Float, on `path` (a forced path the CPU lacks falls back to the best one it has), so the result is
@@ -31,6 +31,7 @@ public func pagedAttention(
     case .float32: format = CK_KV_F32
     case .bfloat16: format = CK_KV_BF16
     case .float16: format = CK_KV_F16
+    case .int8: format = CK_KV_Q8
     }
     let group = headCount / kvHeadCount
     let scale = 1 / Float(headDim).squareRoot()

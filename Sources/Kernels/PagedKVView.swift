@@ -1,6 +1,6 @@
 /// Where one sequence's K and V entries live for one layer: fixed-size blocks in a page array, found
 /// through the sequence's block table, and how each element is stored. Attention reads the pages in
-/// place (no gather copy) and widens 16-bit elements to Float as it reads them.
+/// place (no gather copy) and widens 16-bit and 8-bit elements to Float as it reads them.
 public struct PagedKVView {
     /// How a KV page stores one element. 16-bit elements halve the cache's memory (and the bytes that
     /// attention reads per step) at the cost of rounding every stored K and V value.
@@ -13,9 +13,19 @@ public struct PagedKVView {
         /// IEEE half (5-bit exponent, 10-bit mantissa), rounded to nearest even; relative error at most
         /// 2^-12 for magnitudes in [2^-14, 65504], infinity beyond 65504.
         case float16
+        /// Groups of 32 values as int8 multiples of one Float scale per group (max |x| / 127), 36 bytes
+        /// per group: error at most half a step, max |x| / 254, per value. Widths and head offsets must be
+        /// whole groups.
+        case int8
 
-        /// Bytes one element takes.
-        public var byteWidth: Int { self == .float32 ? 4 : 2 }
+        /// Bytes `count` consecutive values take (for `.int8`, `count` a multiple of 32).
+        public func byteCount(values count: Int) -> Int {
+            switch self {
+            case .float32: return 4 * count
+            case .bfloat16, .float16: return 2 * count
+            case .int8: return count / 32 * 36
+            }
+        }
     }
 
     /// Start of this layer's K pages (`[block][entry][entryWidth]` elements of `element`).

@@ -8,6 +8,7 @@ extension KVElementType {
         case .float32: return .float32
         case .bfloat16: return .bfloat16
         case .float16: return .float16
+        case .int8: return .int8
         }
     }
 }

@@ -96,7 +96,7 @@ extension LlamaLayerWeights {
                     rope.apply(to: s.key + r * kvWidth, headCount: shape.kvHeadCount, position: position)
                     let entry = kv.rowEntry[r]
                     let block = Int(tables[kv.rowTableStart[r] + entry / kv.blockSize])
-                    let offset = (block * kv.blockSize + entry % kv.blockSize) * kvWidth * element.byteWidth
+                    let offset = (block * kv.blockSize + entry % kv.blockSize) * element.byteCount(values: kvWidth)
                     storeKVElements(output: kv.keys + offset, input: s.key + r * kvWidth, count: kvWidth, element: element)
                     storeKVElements(output: kv.values + offset, input: s.value + r * kvWidth, count: kvWidth, element: element)
                 }

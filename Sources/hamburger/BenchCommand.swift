@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --capacity: requests submitted at once.")
     var requests: Int = 48
 
-    @Option(help: "With --capacity: comma-separated KV element types (float32, bfloat16, float16).")
+    @Option(help: "With --capacity: comma-separated KV element types (float32, bfloat16, float16, int8).")
     var kvTypes: String = "float32,float16"
 
     @Option(help: "With --capacity: comma-separated prefix-caching settings (on, off).")

@@ -22,7 +22,7 @@ extension ConfigKey {
         .init(name: "max_connections", kind: .int, help: "Open connections at most; more get 503.") { $0.maxConnections = $1.int ?? $0.maxConnections },
         .init(name: "kv_cache_bytes", kind: .int, help: "Memory for the paged KV cache (K and V, all layers).") { $0.kvCacheBytes = $1.int ?? $0.kvCacheBytes },
         .init(name: "kv_cache_dtype", kind: .choice(KVElementType.allCases.map(\.rawValue)),
-              help: "How KV entries are stored: float32, bfloat16 or float16 (the 16-bit types halve KV memory).") {
+              help: "How KV entries are stored: int8 (groups of 32 values with one scale, 0.28x the bytes of float32), float16, bfloat16 (half) or float32.") {
             $0.kvCacheDtype = $1.string.flatMap(KVElementType.init(rawValue:)) ?? $0.kvCacheDtype
         },
         .init(name: "enable_prefix_caching", kind: .choice(["true", "false"]),

@@ -3,13 +3,13 @@ import Kernels
 import KVCache
 import Llama
 
-/// The `hamburger` command: serve, generate, tokenize, bench.
+/// The `hamburger` command: serve, generate, tokenize, bench, perplexity.
 @main
 struct HamburgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hamburger",
         abstract: "A CPU inference server for SmolLM2 with HAMburger multi-token decoding.",
-        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self, PerplexityCommand.self]
     )
 
     /// Process-wide settings first, then the subcommand. OpenBLAS runs single-threaded: every Float
@@ -32,7 +32,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Compute threads (0 = all cores).")
     var threads: Int = 0
 
-    @Option(help: "How KV entries are stored: float32, bfloat16 or float16 (the 16-bit types halve KV memory).")
+    @Option(help: "How KV entries are stored: float32, bfloat16, float16 (half the memory) or int8 (groups of 32 with a scale, 0.28x).")
     var kvCacheDtype: KVElementType = .float32
 
     /// Loads the model as these options say.

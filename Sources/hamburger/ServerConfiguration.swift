@@ -26,7 +26,7 @@ struct ServerConfiguration: Sendable {
     var keepAliveTimeoutSeconds = 30.0
     var maxConnections = 512
     var kvCacheBytes = 256 * 1024 * 1024
-    var kvCacheDtype = KVElementType.float32
+    var kvCacheDtype = KVElementType.int8
     var enablePrefixCaching = true
     var blockSize = 16
     var maxNumSeqs = 64

@@ -15,6 +15,7 @@ final class FakeForwardModel: ForwardModel {
     let vocabSize: Int
     let kvLayerCount = 2
     let kvEntryWidth = 4
+    let kvHeadDim = 4
     let contextLength: Int
     let endOfSequenceTokenIds: [Int32]
     /// Records what the engine did, for assertions (thread-safe; the engine thread writes it).

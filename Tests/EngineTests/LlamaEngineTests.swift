@@ -133,6 +133,25 @@ import TestSupport
         #expect(engine.stats().kvBlocksUsed == 0, "every block is free at the end")
     }
 
+    @Test func int8PagesHoldThreeAndAHalfTimesTheBlocksAndServeGreedy() throws {
+        let model = try loadModel()
+        let hp = model.hyperparameters
+        let bytes = 64 * KVCacheLayout.bytesPerBlock(layerCount: hp.layerCount, entryWidth: hp.kvEntryWidth, blockSize: 16)
+        let engine = try InferenceEngine(
+            model: model, configuration: EngineConfiguration(kvBlockSize: 16, kvCapacity: .bytes(bytes), kvElementType: .int8))
+        defer { engine.shutdown() }
+        #expect(engine.kvLayout.blockCount == 227, "768 / 216 bytes per entry row: 3.55x the float32 blocks")
+        #expect(engine.kvLayout.elementType == .int8)
+
+        let results = try engine.generate(greedyRequests(try prompts()))
+        let alone = try outputsAlone()
+        let identical = zip(results, alone).filter { $0.tokenIds == $1.tokenIds }.count
+        print("int8 KV in the engine: \(identical) of \(alone.count) greedy outputs identical to float32 KV")
+        #expect(identical >= 11, "measured: 13 of 16 identical over 12 tokens (int8 is judged by perplexity, not identity)")
+        #expect(results.allSatisfy { !$0.tokenIds.isEmpty })
+        #expect(engine.stats().kvBlocksUsed == 0, "every block is free at the end")
+    }
+
     @Test func seededSamplingIsReproducibleAloneAndInCompany() throws {
         let prompts = try prompts()
         let sampling = SamplingParameters(temperature: 0.8, topP: 0.95, seed: 2024)

@@ -148,7 +148,7 @@ final class PagedAttentionHalfTests: XCTestCase {
     }
 
     func testElementWidths() {
-        XCTAssertEqual(PagedKVView.Element.allCases.map(\.byteWidth), [4, 2, 2])
+        XCTAssertEqual(PagedKVView.Element.allCases.map { $0.byteCount(values: 64) }, [256, 128, 128, 72])
         XCTAssertTrue(KernelPath.scalar.isSupported(for: .kvCache), "the scalar path runs everywhere")
     }
 }

@@ -71,15 +71,22 @@ final class PagedAttentionTests: XCTestCase {
     /// Scoring and summing the query heads of a KV group in one pass gives exactly the bits of each head
     /// alone (a view shifted to that KV head, one query head, one KV head), on every path and element type.
     func testGroupedHeadsMatchEachHeadAloneBitForBit() {
+        for element in PagedKVView.Element.allCases {
+            // 84: every vector loop and a scalar tail; int8 heads are whole groups of 32 (96: 64 + 2 * 16).
+            checkGroupedHeads(element, headDim: element == .int8 ? 96 : 84)
+        }
+    }
+
+    private func checkGroupedHeads(_ element: PagedKVView.Element, headDim: Int) {
         var rng = TestRandom(seed: 23)
-        let heads = 10, kvHeads = 2, headDim = 84, blockSize = 16, entryCount = 37  // 84: every vector loop and a scalar tail
+        let heads = 10, kvHeads = 2, blockSize = 16, entryCount = 37
         let width = kvHeads * headDim, group = heads / kvHeads
         let keys = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
         let values = (0..<4 * blockSize * width).map { _ in rng.nextFloat() * 2 - 1 }
         let query = (0..<heads * headDim).map { _ in rng.nextFloat() * 2 - 1 }
         let table: [Int32] = [3, 0, 2]
-        for element in PagedKVView.Element.allCases {
-            var keyPages = [UInt8](repeating: 0, count: keys.count * element.byteWidth), valuePages = keyPages
+        do {
+            var keyPages = [UInt8](repeating: 0, count: element.byteCount(values: keys.count)), valuePages = keyPages
             keyPages.withUnsafeMutableBytes { storeKVElements(output: $0.baseAddress!, input: keys, count: keys.count, element: element) }
             valuePages.withUnsafeMutableBytes { storeKVElements(output: $0.baseAddress!, input: values, count: values.count, element: element) }
             for path in PagedAttentionHalfTests.paths {
@@ -94,8 +101,8 @@ final class PagedAttentionTests: XCTestCase {
                                            kvHeadCount: kvHeads, headDim: headDim, scores: &scores, path: path)
                             for h in 0..<heads {
                                 var one = view
-                                one.keys = kp.baseAddress! + (h / group) * headDim * element.byteWidth
-                                one.values = vp.baseAddress! + (h / group) * headDim * element.byteWidth
+                                one.keys = kp.baseAddress! + element.byteCount(values: (h / group) * headDim)
+                                one.values = vp.baseAddress! + element.byteCount(values: (h / group) * headDim)
                                 alone.withUnsafeMutableBufferPointer { out in
                                     query.withUnsafeBufferPointer { q in
                                         pagedAttention(output: out.baseAddress! + h * headDim, query: q.baseAddress! + h * headDim, kv: one,
@@ -137,9 +144,24 @@ final class PagedAttentionTests: XCTestCase {
         ck_kv_weighted_sum(&out, [1], 1, pages, ck_kv_format(rawValue: 9), table, 4, 16, 0, 8, 1, CK_PATH_AUTO)
         XCTAssertEqual(scores, [-7], "scores untouched")
         XCTAssertEqual(out, [Float](repeating: 0, count: 8))
-        XCTAssertEqual(ck_kv_format_bytes(CK_KV_F32), 4)
-        XCTAssertEqual(ck_kv_format_bytes(CK_KV_BF16), 2)
-        XCTAssertEqual(ck_kv_format_bytes(ck_kv_format(rawValue: 9)), 0)
+        XCTAssertEqual(ck_kv_span_bytes(CK_KV_F32, 3), 12)
+        XCTAssertEqual(ck_kv_span_bytes(CK_KV_BF16, 3), 6)
+        XCTAssertEqual(ck_kv_span_bytes(CK_KV_Q8, 64), 72)
+        XCTAssertEqual(ck_kv_span_bytes(CK_KV_Q8, 33), 0, "int8 pages hold whole groups of 32")
+        XCTAssertEqual(ck_kv_span_bytes(ck_kv_format(rawValue: 9), 4), 0)
+    }
+
+    /// int8 pages whose head size or head offset is not a whole number of 32-value groups cannot be read:
+    /// scores are left alone and sums are zeros, never a read across a group's scale.
+    func testInt8WithPartialGroupsWritesZeros() {
+        let pages = [UInt8](repeating: 1, count: 4 * 72), table: [Int32] = [0], q = [Float](repeating: 1, count: 48)
+        var out = [Float](repeating: .nan, count: 48), scores: [Float] = [-7]
+        for (width, offset, dim) in [(64, 0, 48), (64, 16, 32), (48, 0, 48)] as [(Int32, Int32, Int32)] {
+            ck_kv_scores(&scores, q, 1, pages, CK_KV_Q8, table, 4, width, offset, dim, 1, 1, CK_PATH_AUTO)
+            ck_kv_weighted_sum(&out, [1], 1, pages, CK_KV_Q8, table, 4, width, offset, dim, 1, CK_PATH_AUTO)
+            XCTAssertEqual(scores, [-7], "width \(width) offset \(offset) dim \(dim): scores untouched")
+            XCTAssertEqual(Array(out[0..<Int(dim)]), [Float](repeating: 0, count: Int(dim)))
+        }
     }
 
     /// `pagedAttention` over pages given as arrays (`keys` / `values` hold `element`s: Float arrays for

@@ -4,7 +4,7 @@ import KVCache
 import Kernels
 @testable import Llama
 
-/// `LlamaModel` with 16-bit KV pages (bfloat16, float16) on the real SmolLM2 GGUF: the last-position
+/// `LlamaModel` with 16-bit KV pages (bfloat16, float16) and 8-bit ones (int8) on the real SmolLM2 GGUF: the last-position
 /// logits against the same model with float32 pages, and greedy continuations of the fixture prompts
 /// against Hugging Face `transformers` (Tests/Fixtures/greedy.json), which the float32 pages reproduce
 /// exactly (`LlamaModelTests.testGreedyContinuationsMatchTransformers`).
@@ -102,4 +102,12 @@ final class LlamaModelKVElementTests: XCTestCase {
     // is the 90%.
     func testBFloat16GreedyContinuations() throws { try checkGreedy(.bfloat16, minimumIdentical: 9) }
     func testFloat16GreedyContinuations() throws { try checkGreedy(.float16, minimumIdentical: 9) }
+
+    // int8 pages (groups of 32 values with one scale) are lossier, by design judged by perplexity
+    // (`hamburger perplexity`: +0.08%, README "KV storage"), not greedy identity. Measured here: a logit
+    // moves by at most 0.537 and the top token never changes on the four prompts; 6 of the 10 greedy
+    // continuations stay identical (the others agree on their first 3-18 tokens). The bounds leave room
+    // for another CPU's kernel path.
+    func testInt8LogitsStayCloseToFloat32() throws { try checkLogits(.int8, tolerance: 1.0) }
+    func testInt8GreedyContinuations() throws { try checkGreedy(.int8, minimumIdentical: 5) }
 }

@@ -1,12 +1,17 @@
 #ifndef CKERNELS_KV_H
 #define CKERNELS_KV_H
-/// Attention over KV cache pages stored as f32, bf16 or IEEE half, and the conversion that writes half
-/// pages. The pages are read in place through a block table: entry e of a sequence is row
+/// Attention over KV cache pages stored as f32, bf16, IEEE half or 8-bit blocks, and the conversions that
+/// write half and 8-bit pages. The pages are read in place through a block table: entry e of a sequence is row
 /// e % block_size of block block_table[e / block_size]; its `entry_width` elements start at element
 /// (block_table[e / block_size] * block_size + e % block_size) * entry_width of the page array, and one
 /// head's `head_dim` elements at `head_offset` inside the entry. The kernels walk the table block by
-/// block (no division per entry). 16-bit elements are widened to f32 exactly and every sum is taken in
-/// f32, so a result differs from the same sum over the (widened) stored values only by f32 rounding.
+/// block (no division per entry). 16-bit elements are widened to f32 exactly, an 8-bit element q of a
+/// block with scale s reads as the f32 product q * s, and every sum is taken in f32, so a result differs
+/// from the same sum over the (widened) stored values only by f32 rounding.
+///
+/// CK_KV_Q8 stores each run of 32 consecutive elements as one 36-byte block: an f32 scale s, then 32
+/// int8 values q (the element is q * s). Its element counts and offsets (entry_width, head_offset,
+/// head_dim) must be multiples of 32; the kernels do nothing for one that is not.
 #include "CKernels.h"
 
 #ifdef __cplusplus
@@ -21,10 +26,22 @@ typedef enum {
     CK_KV_F16 = 1,
     /// IEEE 754 binary32, as computed.
     CK_KV_F32 = 2,
+    /// Blocks of 32 int8 values, each block with its own f32 scale (36 bytes per 32 elements).
+    CK_KV_Q8 = 3,
 } ck_kv_format;
 
-/// Bytes one element of `format` takes (0 for an unknown format).
-size_t ck_kv_format_bytes(ck_kv_format format);
+/// Elements per CK_KV_Q8 block, and the bytes one block takes.
+#define CK_KV_Q8_BLOCK 32
+#define CK_KV_Q8_BLOCK_BYTES 36
+
+/// Bytes `elements` consecutive elements of `format` take: 0 for an unknown format, a negative count, or
+/// a CK_KV_Q8 count that is not a whole number of blocks.
+size_t ck_kv_span_bytes(ck_kv_format format, int elements);
+
+/// Writes `count` floats (a multiple of CK_KV_Q8_BLOCK; nothing happens otherwise) as CK_KV_Q8 blocks:
+/// per block s = max |x| / 127 over its finite values and q = x / s rounded to nearest even, clamped to
+/// [-127, 127] (an all-zero block stores s = 0; a NaN stores q = 0; an infinity saturates).
+void ck_f32_to_q8kv(void *out, const float *in, size_t count);
 
 /// Converts `count` floats to IEEE half (round to nearest even; overflow to infinity; NaN stays NaN,
 /// quieted; half denormals kept). Every path gives identical bits.
