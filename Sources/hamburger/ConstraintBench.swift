@@ -55,8 +55,8 @@ struct ConstraintBench {
     func run() throws {
         let model = try modelOptions.loadModel()
         let hamburger = modes.contains("hamburger") ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapterPath) : nil
-        let (tokenizer, template) = try CommandSupport.loadTokenization(modelOptions.model)
-        let prompts = Self.messages.map { tokenizer.encode(template.render([ChatMessage(role: "user", content: $0)], addGenerationPrompt: true)).map(Int32.init) }
+        let tokenizer = try CommandSupport.loadTokenizer(modelOptions.model)
+        let prompts = try BenchEngine.chatPrompts(Self.messages, modelPath: modelOptions.model)
         let schema = try JSONDecoder().decode(JSONValue.self, from: Data(Self.schema.utf8))
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
             .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
@@ -92,22 +92,15 @@ struct ConstraintBench {
 
     private func runOnce(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerAdapter?, prompts: [[Int32]],
                          constraint: TokenConstraint?) throws -> Run {
-        let reports = Mutex<[IterationReport]>([])
-        var config = EngineConfiguration()
-        config.maxSequenceCount = max(level, 1)
-        config.kvElementType = modelOptions.kvCacheDtype
-        config.iterationObserver = { report in reports.withLock { $0.append(report) } }
-        let engine = try InferenceEngine(model: model, configuration: config, adapter: mode == "hamburger" ? hamburger : nil)
-        defer { engine.shutdown() }
-        let decoding: DecodingMode = mode == "hamburger"
-            ? hamburger.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
-            : .autoregressive
+        let bench = try BenchEngine(model: model, slots: level, kvType: modelOptions.kvCacheDtype, mode: mode, adapter: hamburger,
+                                    confidence: confidence, minProbability: minProbability)
+        defer { bench.shutdown() }
         let requests = (0 ..< level).map { i in
             GenerationRequest(id: "c-\(i)", promptTokenIds: prompts[i % prompts.count], sampling: .greedy, maxTokens: maxTokens,
-                              decoding: decoding, constraint: constraint)
+                              decoding: bench.decoding, constraint: constraint)
         }
-        let results = try engine.generate(requests)
-        let decodeOnly = reports.withLock { $0 }.filter { $0.prefillRowCount == 0 && $0.generatedTokenCount > 0 }
+        let results = try bench.engine.generate(requests)
+        let decodeOnly = bench.reports.filter { $0.prefillRowCount == 0 && $0.generatedTokenCount > 0 }
         let seconds = decodeOnly.reduce(0) { $0 + $1.durationSeconds }, tokens = decodeOnly.reduce(0) { $0 + $1.generatedTokenCount }
         var forced = 0, valid = 0, byteCount = 0, forcedBytes = 0
         var maskSeconds = 0.0, maskTokens = 0
