@@ -31,12 +31,14 @@ let package = Package(
         .target(name: "GGUF", dependencies: ["CKernels"]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "KVCache"),
+        // JSON Schema -> byte-level JSON automaton -> allowed-token masks (structured outputs). No imports.
+        .target(name: "StructuredOutput"),
         .target(name: "Llama", dependencies: ["Kernels", "GGUF", "KVCache"]),
         .target(name: "Hamburger", dependencies: ["Kernels", "Llama", "COpenSSL", "CBLAS"]),
         .target(
             name: "Engine",
             dependencies: [
-                "Llama", "Hamburger", "KVCache", "Kernels",
+                "Llama", "Hamburger", "KVCache", "Kernels", "StructuredOutput",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "OpenAIAPI",
             dependencies: [
-                "HTTPServer", "Engine", "Tokenization",
+                "HTTPServer", "Engine", "Tokenization", "StructuredOutput",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -76,9 +78,10 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "CKernels"]),
         .testTarget(name: "GGUFTests", dependencies: ["TestSupport", "GGUF"]),
         .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "GGUF"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["TestSupport", "StructuredOutput"]),
         .testTarget(name: "KVCacheTests", dependencies: ["TestSupport", "KVCache"]),
         .testTarget(name: "LlamaTests", dependencies: ["TestSupport", "Llama", "GGUF", "KVCache", "Tokenization"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Hamburger", "Kernels", "Llama", "KVCache", "Tokenization", "GGUF"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Hamburger", "Kernels", "Llama", "KVCache", "Tokenization", "GGUF", "StructuredOutput"]),
         .testTarget(name: "HamburgerTests", dependencies: ["TestSupport", "Hamburger", "Kernels", "Llama", "Engine", "KVCache", "GGUF", "Tokenization", "OpenAIAPI"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["TestSupport", "HTTPServer"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine", "Tokenization"]),

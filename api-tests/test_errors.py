@@ -277,11 +277,9 @@ def test_flood_gets_503s_each_an_envelope(one_slot):
 @pytest.mark.parametrize("path,field,value", [
     ("/v1/completions", "best_of", 2),
     ("/v1/completions", "suffix", " end."),
-    ("/v1/completions", "response_format", {"type": "json_object"}),
     ("/v1/completions", "no_such_field", 1),
     ("/v1/chat/completions", "tools", [{"type": "function", "function": {"name": "f"}}]),
     ("/v1/chat/completions", "tool_choice", "auto"),
-    ("/v1/chat/completions", "response_format", {"type": "json_object"}),
     ("/v1/chat/completions", "functions", []),
     ("/v1/chat/completions", "parallel_tool_calls", True),
 ])

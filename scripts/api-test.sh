@@ -13,7 +13,7 @@ cd "$ROOT"
 
 VENV="${API_TEST_VENV:-$ROOT/.venv-api}"
 PYTHON="${PYTHON:-python3}"
-REQUIREMENTS=(openai==3.57.0 pytest==9.2.0 httpx==0.28.1)
+REQUIREMENTS=(openai==3.57.0 pytest==9.2.0 httpx==0.28.1 jsonschema==4.26.0)
 
 export HAMBURGER_BIN="${HAMBURGER_BIN:-$ROOT/.build/debug/hamburger}"
 if [[ ! -x "$HAMBURGER_BIN" ]]; then

@@ -38,7 +38,8 @@ public struct BatchBuilder {
                   chunk.firstEntry + chunk.rowCount <= sequence.entryInputs.count else { return nil }
             slices.append(ForwardBatch.Slice(
                 blockTable: sequence.blockTable.blocks, cachedEntryCount: chunk.firstEntry,
-                rowStart: inputs.count, rowCount: chunk.rowCount, wantsOutput: chunk.wantsOutput))
+                rowStart: inputs.count, rowCount: chunk.rowCount, wantsOutput: chunk.wantsOutput,
+                outputsEveryRow: chunk.outputsEveryRow))
             for entry in chunk.firstEntry ..< chunk.firstEntry + chunk.rowCount {
                 switch sequence.entryInputs[entry] {
                 case let .token(token):

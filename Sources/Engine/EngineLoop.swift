@@ -1,6 +1,7 @@
 import Hamburger
 import KVCache
 import Llama
+import StructuredOutput
 
 /// The engine thread's body: it alone owns the model, the KV pages, the scheduler and one
 /// `RequestRecord` per request in flight (sampler, event sinks, timestamps).
@@ -91,6 +92,15 @@ final class EngineLoop: @unchecked Sendable {
         return record.sampler.sample(logits: logits, scratch: &scratch)
     }
 
+    /// Request `id`'s constraint state (nil: unconstrained or unknown), read before a micro pick so that a
+    /// dropped micro token's automaton step can be undone.
+    func grammarState(_ id: String) -> GrammarState? { records[id]?.sampler.grammarState }
+
+    func restoreGrammarState(_ id: String, _ state: GrammarState) { records[id]?.sampler.grammarState = state }
+
+    /// Whether request `id`'s constraint leaves at most one token next (HAMburger ends its group there).
+    func constraintIsForced(_ id: String) -> Bool { records[id]?.sampler.constraintIsForced ?? false }
+
     private func abort(_ id: String, reason: FinishReason = .abort) {
         guard let sequence = scheduler.cancel(id, reason: reason) else { return }
         finish(id, reason, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count,
@@ -134,18 +144,26 @@ final class EngineLoop: @unchecked Sendable {
         let forwardEnd = clock()
         for cancellation in mailbox.takeCancellations() { abort(cancellation.id, reason: cancellation.reason) }
 
-        let outputChunks = plan.outputChunks
         let vocab = model.vocabSize
-        guard output.rowCount == outputChunks.count, output.logits.count == outputChunks.count * vocab else {
-            assertionFailure("the model returned \(output.rowCount) output rows for \(outputChunks.count) wanted")
+        let wanted = plan.outputRowCount
+        guard output.rowCount == wanted, output.logits.count == wanted * vocab else {
+            assertionFailure("the model returned \(output.rowCount) output rows for \(wanted) wanted")
             for chunk in plan.chunks { abort(chunk.sequenceId) }
             return
+        }
+        // Each output chunk's sampling row is the last of its output rows.
+        var outputChunks: [(row: Int, chunk: SchedulePlan.Chunk)] = []
+        var nextRow = 0
+        for chunk in plan.chunks where chunk.outputRowCount > 0 {
+            if chunk.outputsEveryRow { reportPromptLogprobs(chunk, firstRow: nextRow, output: output) }
+            nextRow += chunk.outputRowCount
+            if chunk.wantsOutput { outputChunks.append((nextRow - 1, chunk)) }
         }
         var sampledTokens: [String: [Int32]] = [:]
         var sampledLogprobs: [String: [TokenLogprob]] = [:]
         var macroRows: [(id: String, row: MacroStepRow)] = []
         output.logits.withUnsafeBufferPointer { logits in
-            for (row, chunk) in outputChunks.enumerated() {
+            for (row, chunk) in outputChunks {
                 let id = chunk.sequenceId
                 guard let sequence = scheduler.sequence(id),
                       let sampled = sample(id, logits: UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab]))
@@ -170,9 +188,16 @@ final class EngineLoop: @unchecked Sendable {
             if macroIds.contains(id), let hamburger {
                 stats.recordMacroStep(tokenCount: advance.acceptedTokenCount, maxSteps: hamburger.maxSteps)
             }
-            if !advance.emittedTokenIds.isEmpty {
-                let logprobs = sampledLogprobs[id].map { Array($0.prefix(advance.emittedTokenIds.count)) }
-                if let record = records[id] { outbox.append((record.onEvent, .tokens(advance.emittedTokenIds, logprobs: logprobs))) }
+            var emitted = advance.emittedTokenIds
+            // Scoring requests (prompt logprobs) hear the stop token too, as vLLM reports it: an
+            // evaluation client counts on one entry per generated token.
+            if advance.finishReason == .stop, records[id]?.reportsStopToken == true, let group = sampledTokens[id],
+               advance.acceptedTokenCount > emitted.count, advance.acceptedTokenCount <= group.count {
+                emitted.append(group[advance.acceptedTokenCount - 1])
+            }
+            if !emitted.isEmpty {
+                let logprobs = sampledLogprobs[id].map { Array($0.prefix(emitted.count)) }
+                if let record = records[id] { outbox.append((record.onEvent, .tokens(emitted, logprobs: logprobs))) }
             }
             if let reason = advance.finishReason {
                 finish(id, reason, promptTokens: advance.promptTokenCount, completionTokens: advance.completionTokenCount,
@@ -182,6 +207,27 @@ final class EngineLoop: @unchecked Sendable {
         record(
             plan: plan, generated: generated, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart, forwardEnd: forwardEnd,
             queueSeconds: queueSeconds)
+    }
+
+    /// Row i of a prompt chunk predicts prompt token `firstEntry + i + 1`: its logprob (raw logits) with
+    /// the request's number of alternatives, for the positions not reported before.
+    private func reportPromptLogprobs(_ chunk: SchedulePlan.Chunk, firstRow: Int, output: ForwardOutput) {
+        let id = chunk.sequenceId
+        guard let sequence = scheduler.sequence(id), let alternatives = sequence.request.promptLogprobs,
+              var record = records[id] else { return }
+        let prompt = sequence.request.promptTokenIds, vocab = model.vocabSize
+        var logprobs: [TokenLogprob] = []
+        output.logits.withUnsafeBufferPointer { logits in
+            for i in 0 ..< chunk.rowCount {
+                let target = chunk.firstEntry + i + 1
+                guard target < prompt.count, target > record.promptLogprobsReported else { continue }
+                let row = UnsafeBufferPointer(rebasing: logits[(firstRow + i) * vocab ..< (firstRow + i + 1) * vocab])
+                logprobs.append(RequestSampler.logprob(of: Int(prompt[target]), logits: row, alternatives: alternatives))
+                record.promptLogprobsReported = target
+            }
+        }
+        records[id] = record
+        if !logprobs.isEmpty { outbox.append((record.onEvent, .promptLogprobs(logprobs))) }
     }
 
     private func record(

@@ -39,6 +39,9 @@ public struct TokenLogprob: Sendable, Equatable {
 public enum GenerationEvent: Sendable, Equatable {
     /// New token ids, in order; `logprobs` has one entry per token when the request asked for them.
     case tokens([Int32], logprobs: [TokenLogprob]?)
+    /// Logprobs of the next prompt tokens (prompt token 1 onward, in order, each given the tokens
+    /// before it), for a request with `promptLogprobs`; all of them come before the first `.tokens`.
+    case promptLogprobs([TokenLogprob])
     /// The end. `completionTokens` counts every generated token, a final stop token included;
     /// `cachedPromptTokens` the prompt tokens whose KV entries came from the prefix cache.
     case finished(FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0)

@@ -1,3 +1,5 @@
+import StructuredOutput
+
 /// One generation job as the engine sees it: token ids in, token ids out, no text.
 ///
 /// The API layer tokenizes, fills this in and submits it; the engine validates it once, at submission
@@ -20,12 +22,22 @@ public struct GenerationRequest: Sendable, Equatable {
     public var decoding: DecodingMode
     /// nil = no logprobs; 0 = the chosen token's logprob; N = also the N most likely alternatives (N <= `maxLogprobs`).
     public var logprobs: Int?
+    /// When set, every token (micro tokens included) is chosen among those the automaton allows
+    /// (`response_format`); the end of output only where the JSON is complete.
+    public var constraint: TokenConstraint?
+    /// nil = no prompt logprobs; N = the logprob of every prompt token after the first (given the
+    /// tokens before it) with its N most likely alternatives (N <= 20), in `.promptLogprobs` events
+    /// (`echo` with `logprobs`). Such a request takes nothing from the prefix cache, and the stop token
+    /// that ends it is emitted too (with its logprob), as vLLM reports it to evaluation clients.
+    public var promptLogprobs: Int?
 
     public init(
         id: String, promptTokenIds: [Int32], sampling: SamplingParameters = .greedy, maxTokens: Int,
         stopTokenIds: [Int32] = [], ignoresEndOfSequence: Bool = false, decoding: DecodingMode = .autoregressive,
-        logprobs: Int? = nil
+        logprobs: Int? = nil, constraint: TokenConstraint? = nil, promptLogprobs: Int? = nil
     ) {
+        self.promptLogprobs = promptLogprobs
+        self.constraint = constraint
         self.id = id
         self.promptTokenIds = promptTokenIds
         self.sampling = sampling

@@ -7,6 +7,8 @@ public struct GenerationResult: Sendable, Equatable {
     public var tokenIds: [Int32]
     /// One per emitted token when the request asked for logprobs.
     public var logprobs: [TokenLogprob]?
+    /// With `promptLogprobs`: one per prompt token after the first.
+    public var promptLogprobs: [TokenLogprob]?
     public var finishReason: FinishReason
     public var promptTokens: Int
     public var completionTokens: Int
@@ -46,6 +48,8 @@ private final class ResultCollector: @unchecked Sendable {
         case let .tokens(tokens, logprobs):
             result.tokenIds += tokens
             if let logprobs { result.logprobs = (result.logprobs ?? []) + logprobs }
+        case let .promptLogprobs(logprobs):
+            result.promptLogprobs = (result.promptLogprobs ?? []) + logprobs
         case let .finished(reason, promptTokens, completionTokens, cachedPromptTokens):
             result.finishReason = reason
             result.promptTokens = promptTokens

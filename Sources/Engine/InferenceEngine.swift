@@ -96,7 +96,10 @@ public final class InferenceEngine: Sendable {
             throw .tokenOutOfRange(requestId: request.id, tokenId: token, vocabSize: vocabSize)
         }
         try request.sampling.validate()
-        if let logprobs = request.logprobs, logprobs < 0 || logprobs > GenerationRequest.maxLogprobs {
+        if let logprobs = request.logprobs ?? request.promptLogprobs, logprobs < 0 || logprobs > GenerationRequest.maxLogprobs {
+            throw .invalidLogprobs(requestId: request.id, logprobs: logprobs, maximum: GenerationRequest.maxLogprobs)
+        }
+        if let logprobs = request.promptLogprobs, logprobs < 0 || logprobs > GenerationRequest.maxLogprobs {
             throw .invalidLogprobs(requestId: request.id, logprobs: logprobs, maximum: GenerationRequest.maxLogprobs)
         }
     }

@@ -13,12 +13,18 @@ struct RequestRecord {
     /// When it was first admitted to run; nil while it has only waited (queue time is measured once,
     /// not again after a preemption).
     var firstAdmittedAt: UInt64?
+    /// With prompt logprobs: prompt positions already reported (a recompute after a preemption does
+    /// not report them again).
+    var promptLogprobsReported = 0
+    /// Whether the stop token that ends the request is emitted too (requests with prompt logprobs).
+    let reportsStopToken: Bool
 
     init(submission: Submission, acceptedAt: UInt64) {
         let request = submission.request
         sampler = RequestSampler(
             parameters: request.sampling, promptTokenIds: request.promptTokenIds, logprobCount: request.logprobs,
-            seed: submission.fallbackSeed)
+            seed: submission.fallbackSeed, constraint: request.constraint)
+        reportsStopToken = request.promptLogprobs != nil
         onEvent = submission.onEvent
         onGroup = submission.onGroup
         self.acceptedAt = acceptedAt

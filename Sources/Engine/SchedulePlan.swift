@@ -11,6 +11,11 @@ public struct SchedulePlan: Sendable, Equatable {
         public var wantsOutput: Bool
         /// Whether this is a single-row step of a sequence that had finished its prefill.
         public var isDecode: Bool
+        /// Whether every row outputs logits (prompt rows of a request that wants prompt logprobs).
+        public var outputsEveryRow: Bool = false
+
+        /// Rows of this chunk in the pass's output.
+        public var outputRowCount: Int { outputsEveryRow ? rowCount : (wantsOutput ? 1 : 0) }
     }
 
     public internal(set) var chunks: [Chunk] = []
@@ -26,6 +31,8 @@ public struct SchedulePlan: Sendable, Equatable {
     public var rowCount: Int { chunks.reduce(0) { $0 + $1.rowCount } }
     public var decodeRowCount: Int { chunks.reduce(0) { $0 + ($1.isDecode ? $1.rowCount : 0) } }
     public var prefillRowCount: Int { rowCount - decodeRowCount }
-    /// Chunks whose last row produces logits, in batch order (the order of `ForwardOutput`'s rows).
+    /// Chunks whose last row produces logits, in batch order.
     public var outputChunks: [Chunk] { chunks.filter(\.wantsOutput) }
+    /// Rows of the pass's output (`ForwardOutput.rowCount`).
+    public var outputRowCount: Int { chunks.reduce(0) { $0 + $1.outputRowCount } }
 }

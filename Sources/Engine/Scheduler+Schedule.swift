@@ -74,7 +74,8 @@ extension Scheduler {
         SchedulePlan.Chunk(
             sequenceId: sequence.id, firstEntry: sequence.entryCount, rowCount: rows,
             wantsOutput: sequence.entryCount + rows == sequence.entryInputs.count,
-            isDecode: sequence.pendingEntryCount == 1 && sequence.entryCount > 0)
+            isDecode: sequence.pendingEntryCount == 1 && sequence.entryCount > 0,
+            outputsEveryRow: sequence.request.promptLogprobs != nil && sequence.entryCount < sequence.promptTokenCount)
     }
 
     /// Preemption by recompute: frees every block, drops any row already planned for the sequence

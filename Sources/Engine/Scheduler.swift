@@ -154,7 +154,9 @@ extension Scheduler {
     /// prompt's leading full blocks (at least one prompt token is always left to run, for its logits).
     /// Returns the prompt tokens covered.
     mutating func adoptCachedPrefix(_ sequence: inout GenerationSequence) -> Int {
-        guard prefixCache != nil, sequence.entryCount == 0, sequence.blockTable.blocks.isEmpty else { return 0 }
+        // Prompt logprobs need every prompt row computed, so such a request takes nothing from the cache.
+        guard prefixCache != nil, sequence.entryCount == 0, sequence.blockTable.blocks.isEmpty,
+              sequence.request.promptLogprobs == nil else { return 0 }
         let blockSize = configuration.blockSize
         let blocks = prefixCache!.match(sequence.request.promptTokenIds, maxBlocks: (sequence.promptTokenCount - 1) / blockSize,
                                         allocator: &allocator)

@@ -30,7 +30,7 @@ public enum GGMLDequantizer {
             for i in 0..<count { output[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
         case .q8_0:
             for b in 0..<(count / 32) {
-                let block = source + b * 34
+                let block = source + b * type.blockByteCount
                 let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
                 let qs = (block + 2).assumingMemoryBound(to: Int8.self)
                 let out = output + b * 32
@@ -38,7 +38,7 @@ public enum GGMLDequantizer {
             }
         case .q4_0:
             for b in 0..<(count / 32) {
-                let block = source + b * 18
+                let block = source + b * type.blockByteCount
                 let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
                 let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
                 let out = output + b * 32
@@ -49,7 +49,7 @@ public enum GGMLDequantizer {
             }
         case .q4_1:
             for b in 0..<(count / 32) {
-                let block = source + b * 20
+                let block = source + b * type.blockByteCount
                 let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
                 let m = halfToFloat(block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 let qs = (block + 4).assumingMemoryBound(to: UInt8.self)

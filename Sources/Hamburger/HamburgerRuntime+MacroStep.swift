@@ -42,9 +42,11 @@ extension HamburgerRuntime {
     /// micro decoder, LM head and stop head over the sequences still open (one product per weight over
     /// their rows), and `pick(row, logits)` chooses token i of `rows[row]` from its logits (the
     /// engine's sampler). A step ends after token i at a stop token, at max_tokens, at i = K, or when
-    /// `1 - s_i < confidence`; a micro token whose probability is below the row's floor is dropped and
+    /// `1 - s_i < confidence`, or where `forced(row)` says the caller's output constraint leaves at most
+    /// one continuation; a micro token whose probability is below the row's floor is dropped and
     /// ends the step before it. Returns each row's group (token 1 first), in the order of `rows`.
     public func completeMacroSteps(_ rows: [MacroStepRow], output: ForwardOutput,
+                                   forced: (_ row: Int) -> Bool = { _ in false },
                                    pick: (_ row: Int, _ logits: UnsafeBufferPointer<Float>) -> Int32) -> [[Int32]] {
         let d = hiddenSize, vocab = vocabSize, K = maxSteps
         let layerFeatures = featureLayers.count
@@ -52,7 +54,7 @@ extension HamburgerRuntime {
 
         // Token 1: still open unless it ended the step; then s_1 = stop(final normed state).
         var open: [Int] = []
-        let first = rows.indices.filter { !rows[$0].closes(groups[$0], maxSteps: K) }
+        let first = rows.indices.filter { !rows[$0].closes(groups[$0], maxSteps: K) && !forced($0) }
         if !first.isEmpty {
             var finals = [Float](repeating: 0, count: first.count * d)
             for (i, r) in first.enumerated() {
@@ -86,7 +88,7 @@ extension HamburgerRuntime {
                     let token = pick(r, rowLogits)
                     if row.minProbability > 0, Self.probability(of: token, in: rowLogits) < row.minProbability { continue }
                     groups[r].append(token)
-                    if row.closes(groups[r], maxSteps: K) || 1 - Double(stops[i]) < row.threshold { continue }
+                    if row.closes(groups[r], maxSteps: K) || 1 - Double(stops[i]) < row.threshold || forced(r) { continue }
                     next.append(j)
                 }
             }

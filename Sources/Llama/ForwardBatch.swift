@@ -27,8 +27,13 @@ public struct ForwardBatch: Sendable {
         public var rowCount: Int
         /// Whether the caller wants logits (and features) for the slice's last row.
         public var wantsOutput: Bool
+        /// Whether every row of the slice produces output (prompt logprobs), in row order; the last
+        /// of them is then the row `wantsOutput` asks for.
+        public var outputsEveryRow: Bool
 
-        public init(blockTable: [Int32], cachedEntryCount: Int, rowStart: Int, rowCount: Int, wantsOutput: Bool) {
+        public init(blockTable: [Int32], cachedEntryCount: Int, rowStart: Int, rowCount: Int, wantsOutput: Bool,
+                    outputsEveryRow: Bool = false) {
+            self.outputsEveryRow = outputsEveryRow
             self.blockTable = blockTable
             self.cachedEntryCount = cachedEntryCount
             self.rowStart = rowStart
@@ -69,6 +74,14 @@ public struct ForwardBatch: Sendable {
     public var rowCount: Int { inputs.count }
     /// Slices whose last row produces output, in slice order.
     public var outputSliceIndices: [Int] { slices.indices.filter { slices[$0].wantsOutput } }
+    /// The rows that produce output, in order: every row of an `outputsEveryRow` slice, else the last
+    /// row of a slice that wants output.
+    public var outputRows: [Int] {
+        slices.flatMap { slice -> [Int] in
+            if slice.outputsEveryRow { return Array(slice.rowStart ..< slice.rowStart + slice.rowCount) }
+            return slice.wantsOutput ? [slice.rowStart + slice.rowCount - 1] : []
+        }
+    }
 }
 
 /// What one forward pass returns for the output rows (the last row of each slice that wants output),

@@ -68,7 +68,7 @@ public final class LlamaModel: Sendable {
             }
             tables += slice.blockTable
         }
-        let outputRows = batch.slices.filter(\.wantsOutput).map { $0.rowStart + $0.rowCount - 1 }
+        let outputRows = batch.outputRows
         let featureSlots = Dictionary(batch.featureLayers.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         // HAMburger: rows that get merge-only LoRA deltas (none without an adapter).
         let lora = batch.mergeLoRA.map { MergeLoRARows(adapter: $0, rows: batch.loraRowIndices) }

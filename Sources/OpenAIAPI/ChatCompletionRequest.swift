@@ -57,6 +57,8 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var hamburgerMinProbability: Double?
     /// Token id (as a string) -> bias added to its logit, in [-100, 100].
     public var logitBias: [String: Double]?
+    /// Constrains the output to JSON (any object, or a schema's values).
+    public var responseFormat: ResponseFormat?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, messages, n, stop, seed, stream, logprobs, user, decoding, temperature
@@ -65,6 +67,6 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
-        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias"
+        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias", responseFormat = "response_format"
     }
 }

@@ -43,6 +43,9 @@ struct ChoiceResult: Sendable, Equatable {
     var text: String
     var logprobs: [TokenLogprob]
     var finishReason: FinishReason?
+    /// With `echo` and `logprobs`: the prompt's tokens, and the logprobs of all but the first.
+    var promptTokenIds: [Int32] = []
+    var promptLogprobs: [TokenLogprob] = []
 }
 
 /// Token text and logprob shapes shared by the encoders: how the client sees one token id.
@@ -56,10 +59,31 @@ struct LogprobRenderer: Sendable {
     }
 
     /// Legacy completions: tokens, logprobs, top alternatives by text and each token's text offset.
-    func completion(_ entries: [TokenLogprob], offset: Int) -> CompletionLogprobs? {
+    /// With prompt tokens (`echo` + `logprobs`, as vLLM answers it) they come first, from offset 0: the
+    /// first with a null logprob and null alternatives, the others with their logprob and their
+    /// alternatives plus the prompt token itself.
+    func completion(_ entries: [TokenLogprob], offset: Int, promptTokenIds: [Int32] = [], promptLogprobs: [TokenLogprob] = []) -> CompletionLogprobs? {
         guard let topCount else { return nil }
         var out = CompletionLogprobs()
-        var position = offset
+        var position = promptTokenIds.isEmpty ? offset : 0
+        for (i, id) in promptTokenIds.enumerated() {
+            let token = text(id)
+            out.tokens.append(token)
+            out.textOffset.append(position)
+            position += token.count
+            guard i > 0, i - 1 < promptLogprobs.count else {
+                out.tokenLogprobs.append(nil)
+                out.topLogprobs.append(nil)
+                continue
+            }
+            let entry = promptLogprobs[i - 1]
+            out.tokenLogprobs.append(Double(entry.logprob))
+            var top: [String: Double] = [:]
+            for alt in entry.topAlternatives.prefix(topCount) { top[text(alt.tokenId)] = Double(alt.logprob) }
+            top[token] = Double(entry.logprob)
+            out.topLogprobs.append(top)
+        }
+        if !promptTokenIds.isEmpty { position = offset }
         for entry in entries {
             let token = text(entry.tokenId)
             out.tokens.append(token)

@@ -25,6 +25,8 @@ public struct CompletionRequest: Decodable, Sendable {
     public var hamburgerMinProbability: Double?
     /// Token id (as a string) -> bias added to its logit, in [-100, 100].
     public var logitBias: [String: Double]?
+    /// Constrains the output to JSON (any object, or a schema's values).
+    public var responseFormat: ResponseFormat?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, n, stop, seed, stream, logprobs, echo, user, decoding, temperature
@@ -32,7 +34,7 @@ public struct CompletionRequest: Decodable, Sendable {
         case streamOptions = "stream_options", presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty", repetitionPenalty = "repetition_penalty"
         case ignoreEos = "ignore_eos", hamburgerConfidence = "hamburger_confidence"
-        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias"
+        case hamburgerMinProbability = "hamburger_min_probability", logitBias = "logit_bias", responseFormat = "response_format"
     }
 }
 

@@ -18,6 +18,8 @@ final class CompletionSession: Sendable {
     struct Choice: Sendable {
         var request: GenerationRequest
         var echo: String?
+        /// `echo` with `max_tokens: 0`: what the engine generates is dropped (the prompt is only scored).
+        var scoreOnly = false
     }
 
     struct Options: Sendable {
@@ -59,7 +61,8 @@ final class CompletionSession: Sendable {
             options: .init(stream: options.stream, includeUsage: options.includeUsage, stops: options.stops,
                            wantsLogprobs: options.logprobs != nil),
             encoder: encoder, tokenizer: tokenizer,
-            choices: choices.map { ($0.request.promptTokenIds.count, $0.echo ?? "") }, startedAt: clock()))
+            choices: choices.map { ($0.request.promptTokenIds.count, $0.echo ?? "") }, startedAt: clock(),
+            scoring: choices.map { .init(promptTokenIds: $0.request.promptLogprobs != nil ? $0.request.promptTokenIds : [], scoreOnly: $0.scoreOnly) }))
     }
 
     /// Submits every choice (all or none: the engine owns the queue bound); a client that goes away

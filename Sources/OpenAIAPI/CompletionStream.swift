@@ -50,10 +50,20 @@ struct CompletionStream: Sendable {
         var wantsLogprobs: Bool
     }
 
+    /// Per choice, what evaluation clients ask for: the prompt tokens whose logprobs come back with
+    /// the echo (empty: none), and whether the generated tokens are dropped (`max_tokens: 0`).
+    struct Scoring: Sendable, Equatable {
+        var promptTokenIds: [Int32] = []
+        var scoreOnly = false
+    }
+
     private struct ChoiceState: Sendable {
         var decoder: ChoiceDecoder
         let echo: String
         let promptTokens: Int
+        var scoring = Scoring()
+        /// Logprobs of prompt tokens 1... (token 0 has none), as they arrive.
+        var promptLogprobs: [TokenLogprob] = []
         var finishReason: FinishReason?
         var completionTokens = 0
         /// Prompt tokens served from the prefix cache.
@@ -71,12 +81,13 @@ struct CompletionStream: Sendable {
 
     /// `choices`: per choice, its prompt length and the prompt text to echo ("" for none).
     init(options: Options, encoder: any CompletionEncoder, tokenizer: Tokenizer,
-         choices: [(promptTokens: Int, echo: String)], startedAt: UInt64) {
+         choices: [(promptTokens: Int, echo: String)], startedAt: UInt64, scoring: [Scoring] = []) {
         self.options = options
         self.encoder = encoder
         self.startedAt = startedAt
-        self.choices = choices.map {
-            ChoiceState(decoder: ChoiceDecoder(tokenizer: tokenizer, stops: options.stops), echo: $0.echo, promptTokens: $0.promptTokens)
+        self.choices = choices.enumerated().map { i, c in
+            ChoiceState(decoder: ChoiceDecoder(tokenizer: tokenizer, stops: options.stops), echo: c.echo, promptTokens: c.promptTokens,
+                        scoring: i < scoring.count ? scoring[i] : Scoring())
         }
     }
 
@@ -112,15 +123,20 @@ struct CompletionStream: Sendable {
     mutating func receive(_ event: GenerationEvent, choice index: Int, now: UInt64) -> [Action] {
         guard choices.indices.contains(index), choices[index].finishReason == nil else { return [] }
         switch event {
+        case let .promptLogprobs(logprobs):
+            choices[index].promptLogprobs += logprobs
+            return []
         case let .tokens(tokens, logprobs):
+            if choices[index].scoring.scoreOnly { return [] }
             return receiveTokens(tokens, logprobs: logprobs, choice: index, now: now)
         case let .finished(reason, _, completionTokens, cachedTokens):
             var choice = choices[index]
             let tail = choice.decoder.finish()
-            // A stop string completed by the last flushed bytes ends the choice by `.stop` too.
-            let finish: FinishReason = choice.decoder.hitStopString ? .stop : reason
+            // A stop string completed by the last flushed bytes ends the choice by `.stop` too; a
+            // scored prompt (`max_tokens: 0`) ends by length, having generated nothing.
+            let finish: FinishReason = choice.scoring.scoreOnly && reason != .abort ? .length : (choice.decoder.hitStopString ? .stop : reason)
             choice.finishReason = finish
-            choice.completionTokens = completionTokens
+            choice.completionTokens = choice.scoring.scoreOnly ? 0 : completionTokens
             choice.cachedTokens = cachedTokens
             choices[index] = choice
             var actions: [Action] = [.record(.requestFinished(finish))]
@@ -174,7 +190,8 @@ struct CompletionStream: Sendable {
             actions += [.write(Data("data: [DONE]\n\n".utf8)), .endStream]
         } else {
             let results = choices.enumerated().map { i, c in
-                ChoiceResult(index: i, echo: c.echo, text: c.decoder.text, logprobs: c.decoder.logprobs, finishReason: c.finishReason)
+                ChoiceResult(index: i, echo: c.echo, text: c.decoder.text, logprobs: c.decoder.logprobs, finishReason: c.finishReason,
+                             promptTokenIds: c.scoring.promptTokenIds, promptLogprobs: c.promptLogprobs)
             }
             actions.append(.respond(encoder.body(results, usage: usage)))
         }

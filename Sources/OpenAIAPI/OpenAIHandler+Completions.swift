@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HTTPServer
+import StructuredOutput
 import Synchronization
 import Tokenization
 
@@ -17,10 +18,23 @@ extension OpenAIHandler {
         case let .tokenBatches(batches): prompts = try batches.map { ids throws(APIError) in try checkedTokens(ids, model: model, param: "prompt") }
         }
         guard !prompts.isEmpty else { throw .invalidField(param: "prompt", message: "'prompt' must not be an empty list.") }
-        let fields = body.samplingFields
+        var fields = body.samplingFields
         let echo = body.echo ?? false
-        let choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs,
-                                      logprobsField: "logprobs", model: model, echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+        // `echo` with `max_tokens: 0` scores the prompt without generating (evaluation clients): the
+        // engine runs one step and the choice drops what it generated.
+        let scoreOnly = echo && body.maxTokens == 0
+        if scoreOnly { fields.maxTokens = 1 }
+        if echo, body.logprobs != nil, body.stream == true {
+            throw .invalidField(param: "echo", message: "'echo' with 'logprobs' (prompt logprobs) is supported on non-streamed requests only; drop 'stream' or 'logprobs'.")
+        }
+        let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
+        var choices = try makeChoices(prompts: prompts, fields: fields, defaultMaxTokens: 16, logprobs: body.logprobs,
+                                      logprobsField: "logprobs", model: model, constraint: constraint,
+                                      echoTexts: echo ? prompts.map { (try? model.tokenizer.decode($0.map(Int.init))) ?? "" } : nil)
+        if echo, let logprobs = body.logprobs {
+            for i in choices.indices { choices[i].request.promptLogprobs = logprobs }
+        }
+        for i in choices.indices { choices[i].scoreOnly = scoreOnly }
         let options = CompletionSession.Options(flavor: .completion, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: body.logprobs, model: settings.servedModelName)
@@ -42,12 +56,22 @@ extension OpenAIHandler {
         let fields = body.samplingFields
         // Chat without max_tokens may use the rest of the context (as OpenAI does), within what the KV cache holds.
         let room = min(model.maxModelLength, model.engine.kvLayout.entryCapacity) - prompt.count
+        let constraint = try responseConstraint(body.responseFormat, fields: fields, model: model)
         let choices = try makeChoices(prompts: [prompt], fields: fields, defaultMaxTokens: max(1, room),
-                                      logprobs: logprobs, logprobsField: "top_logprobs", model: model, echoTexts: nil)
+                                      logprobs: logprobs, logprobsField: "top_logprobs", model: model, constraint: constraint, echoTexts: nil)
         let options = CompletionSession.Options(flavor: .chat, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: logprobs, model: settings.servedModelName)
         try run(choices: choices, options: options, idPrefix: "chatcmpl", model: model, responder: responder, log: log)
+    }
+
+    /// The request's output constraint; `ignore_eos` cannot go with one (a finished JSON value must end).
+    private func responseConstraint(_ format: ResponseFormat?, fields: SamplingFields, model: ServedModel) throws(APIError) -> TokenConstraint? {
+        guard let constraint = try format?.constraint(from: model.constraints) else { return nil }
+        if fields.ignoreEos == true {
+            throw .invalidField(param: "ignore_eos", message: "'ignore_eos' cannot be combined with 'response_format': the output ends where the JSON value does.")
+        }
+        return constraint
     }
 
     private func checkModelName(_ name: String?) throws(APIError) {
@@ -65,7 +89,7 @@ extension OpenAIHandler {
     /// Maps the wire fields to one engine request per choice; the engine's `validate` is the one judge
     /// of every rule on them (lengths, ids, ranges), its refusal mapped to the field that caused it.
     private func makeChoices(prompts: [[Int32]], fields: SamplingFields, defaultMaxTokens: Int, logprobs: Int?, logprobsField: String,
-                             model: ServedModel, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
+                             model: ServedModel, constraint: TokenConstraint? = nil, echoTexts: [String]?) throws(APIError) -> [CompletionSession.Choice] {
         let n = try fields.choiceCount()
         let maxTokens = fields.maxTokenCount(default: defaultMaxTokens)
         let decoding = try fields.decodingMode(default: settings.defaultDecoding, adapterConfidence: model.engine.hamburgerDefaultConfidence,
@@ -76,7 +100,7 @@ extension OpenAIHandler {
                 let index = p * n + i
                 let request = GenerationRequest(
                     id: nextID("seq"), promptTokenIds: prompt, sampling: try fields.sampling(choice: index), maxTokens: maxTokens,
-                    ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs)
+                    ignoresEndOfSequence: fields.ignoreEos ?? false, decoding: decoding, logprobs: logprobs, constraint: constraint)
                 do { try model.engine.validate(request) } catch { throw APIError(error, logprobsField: logprobsField) }
                 choices.append(.init(request: request, echo: echoTexts?[p]))
             }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Synchronization
+import StructuredOutput
 import Tokenization
 
 /// The served model as the API sees it: the engine (token ids only) and the text edge around it.
@@ -12,12 +13,22 @@ public struct ServedModel: Sendable {
     public var chatTemplate: ChatTemplate
     /// Prompt + max_tokens limit in tokens (the engine's max_model_len).
     public var maxModelLength: Int
+    /// Compiled `response_format` constraints over this tokenizer's vocabulary, by schema.
+    public let constraints: ConstraintCache
 
     public init(engine: InferenceEngine, tokenizer: Tokenizer, chatTemplate: ChatTemplate, maxModelLength: Int) {
+        constraints = ConstraintCache(vocabulary: Self.constraintVocabulary(tokenizer, endTokenIds: engine.endOfSequenceTokenIds))
         self.engine = engine
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.maxModelLength = maxModelLength
+    }
+
+    /// The vocabulary as `response_format` constraints see it: each normal token's bytes; special
+    /// tokens never generated under a constraint, except `endTokenIds`, which end the output.
+    public static func constraintVocabulary(_ tokenizer: Tokenizer, endTokenIds: [Int32]) -> TokenVocabulary {
+        TokenVocabulary(tokenBytes: (0 ..< tokenizer.vocabularySize).map { id in tokenizer.isSpecial(id) ? nil : try? tokenizer.bytes(of: id) },
+                        endTokenIds: endTokenIds)
     }
 }
 

@@ -19,7 +19,8 @@ struct TextCompletionEncoder: CompletionEncoder {
     func body(_ choices: [ChoiceResult], usage: Usage) -> Data {
         response(choices.map { c in
             CompletionResponse.Choice(
-                text: c.echo + c.text, index: c.index, logprobs: logprobs.completion(c.logprobs, offset: c.echo.count),
+                text: c.echo + c.text, index: c.index,
+                logprobs: logprobs.completion(c.logprobs, offset: c.echo.count, promptTokenIds: c.promptTokenIds, promptLogprobs: c.promptLogprobs),
                 finishReason: c.finishReason)
         }, usage: usage)
     }

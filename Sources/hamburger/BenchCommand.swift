@@ -31,14 +31,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Decoding mode for --concurrency: autoregressive, hamburger, or both (same chat prompts, ratios printed).")
     var decoding: String = "autoregressive"
 
-    @Option(help: "HAMburger adapter JSON for --decoding hamburger|both.")
-    var adapter: String = CommandSupport.defaultAdapterPath
-
-    @Option(help: "HAMburger confidence in (0, 1] (default: the adapter's).")
-    var confidence: Double?
-
-    @Option(help: "HAMburger micro-token probability floor in [0, 1) (default: the adapter's).")
-    var minProbability: Double?
+    @OptionGroup var hamburgerOptions: HamburgerOptions
 
     @Flag(help: "Capacity: submit --requests chat requests at once into a --kv-budget-mib KV cache and report the sequences running, preemptions, tok/s, TTFT and KV per token for each --decoding mode, --kv-types type and --prefix-caching setting.")
     var capacity = false
@@ -55,6 +48,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --capacity: comma-separated prefix-caching settings (on, off).")
     var prefixCaching: String = "off,on"
 
+    @Flag(help: "Constraint overhead: the same JSON-asking chat prompts unconstrained and under a response_format schema, alternating, at each --concurrency level (default 1,16) and --decoding mode; median ms per generated token, tokens per macro step, forced-token share.")
+    var constraintOverhead = false
+
     @Flag(help: "Print JSON (one object, or one per concurrency level) instead of a table.")
     var json = false
 
@@ -65,6 +61,16 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if constraintOverhead {
+            let levels = (concurrency ?? "1,16").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let modes = decoding == "both" ? ["autoregressive", "hamburger"] : [decoding]
+            guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), modes.allSatisfy({ $0 == "autoregressive" || $0 == "hamburger" }), runs >= 2 else {
+                throw ValidationError("--constraint-overhead takes --concurrency levels > 0, --decoding autoregressive|hamburger|both and --runs >= 2")
+            }
+            try ConstraintBench(modelOptions: modelOptions, levels: levels, maxTokens: maxTokens, runs: runs, modes: modes,
+                                adapterPath: hamburgerOptions.adapter, confidence: hamburgerOptions.confidence, minProbability: hamburgerOptions.minProbability).run()
+            return
+        }
         if capacity {
             let modes = decoding == "both" ? ["autoregressive", "hamburger"] : [decoding]
             guard modes.allSatisfy({ $0 == "autoregressive" || $0 == "hamburger" }) else {
@@ -86,11 +92,9 @@ struct BenchCommand: ParsableCommand {
             guard kvBudgetMib > 0, requests > 0, maxTokens > 0, !types.isEmpty, !caching.isEmpty else {
                 throw ValidationError("--kv-budget-mib, --requests and --max-tokens must be positive, with at least one KV type and prefix setting")
             }
-            if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
-            if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
             try CapacityBench(modelOptions: modelOptions, budgetBytes: kvBudgetMib << 20, requests: requests, maxTokens: maxTokens,
-                              modes: modes, kvTypes: types, prefixCaching: caching, adapterPath: adapter, confidence: confidence,
-                              minProbability: minProbability, json: json).run()
+                              modes: modes, kvTypes: types, prefixCaching: caching, adapterPath: hamburgerOptions.adapter,
+                              confidence: hamburgerOptions.confidence, minProbability: hamburgerOptions.minProbability, json: json).run()
             return
         }
         if let concurrency {
@@ -104,10 +108,8 @@ struct BenchCommand: ParsableCommand {
             case "both": modes = ["autoregressive", "hamburger"]
             default: throw ValidationError("--decoding must be 'autoregressive', 'hamburger' or 'both'")
             }
-            if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
-            if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
             try EngineBench(modelOptions: modelOptions, levels: levels, promptTokens: promptTokens, maxTokens: maxTokens, json: json,
-                            modes: modes, adapterPath: adapter, confidence: confidence, minProbability: minProbability).run()
+                            modes: modes, adapterPath: hamburgerOptions.adapter, confidence: hamburgerOptions.confidence, minProbability: hamburgerOptions.minProbability).run()
             return
         }
         let model = try modelOptions.loadModel()

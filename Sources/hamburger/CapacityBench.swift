@@ -50,10 +50,7 @@ struct CapacityBench {
         let model = try modelOptions.loadModel()
         let adapter = modes.contains("hamburger")
             ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapterPath) : nil
-        let (tokenizer, template) = try CommandSupport.loadTokenization(modelOptions.model)
-        let prompts = BenchPrompts.userMessages.map { message in
-            tokenizer.encode(template.render([ChatMessage(role: "user", content: message)], addGenerationPrompt: true)).map(Int32.init)
-        }
+        let prompts = try BenchEngine.chatPrompts(BenchPrompts.userMessages, modelPath: modelOptions.model)
         if !json {
             print("capacity: \(requests) chat requests x \(maxTokens) tokens at once, KV budget \(budgetBytes >> 20) MiB, \(modelOptions.weights) weights")
             print("mode            KV        prefix  blocks  running mean/peak  preempt  tok/s   TTFT p50/p99 ms   KV entries/tok  KV bytes/tok  cached")
@@ -80,21 +77,17 @@ struct CapacityBench {
 
     private func measure(mode: String, kvType: KVElementType, caching: Bool, model: LlamaModel, adapter: HamburgerAdapter?,
                          prompts: [[Int32]]) throws -> Result {
-        let running = Mutex<[Int]>([])
-        var config = EngineConfiguration()
-        config.maxSequenceCount = requests
-        config.kvElementType = kvType
-        config.kvCapacity = .bytes(budgetBytes)
-        config.enablePrefixCaching = caching
-        config.iterationObserver = { report in running.withLock { $0.append(report.runningCount) } }
-        let engine = try InferenceEngine(model: model, configuration: config, adapter: mode == "hamburger" ? adapter : nil)
-        defer { engine.shutdown() }
-        let decoding: DecodingMode = mode == "hamburger"
-            ? adapter.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
-            : .autoregressive
+        let budget = budgetBytes
+        let bench = try BenchEngine(model: model, slots: requests, kvType: kvType, mode: mode, adapter: adapter, confidence: confidence,
+                                    minProbability: minProbability) { config in
+            config.kvCapacity = .bytes(budget)
+            config.enablePrefixCaching = caching
+        }
+        defer { bench.shutdown() }
+        let engine = bench.engine
         let all = (0..<requests).map { i in
             GenerationRequest(id: "capacity-\(i)", promptTokenIds: prompts[i % prompts.count], sampling: .greedy,
-                              maxTokens: maxTokens, ignoresEndOfSequence: true, decoding: decoding)
+                              maxTokens: maxTokens, ignoresEndOfSequence: true, decoding: bench.decoding)
         }
         // Time to first token per request, from the common start.
         let firstTokenAt = Mutex<[String: UInt64]>([:])
@@ -106,6 +99,8 @@ struct CapacityBench {
                 switch event {
                 case .tokens:
                     firstTokenAt.withLock { if $0[request.id] == nil { $0[request.id] = DispatchTime.now().uptimeNanoseconds } }
+                case .promptLogprobs:
+                    break  // not asked for here
                 case let .finished(_, _, _, cachedTokens):
                     cached.withLock { $0 += cachedTokens }
                     done.signal()
@@ -121,7 +116,7 @@ struct CapacityBench {
         let entriesPerToken = mode == "hamburger" && stats.hamburgerTokensTotal > 0
             ? Double(stats.hamburgerMacroStepsTotal) / Double(stats.hamburgerTokensTotal) : 1
         let ttft = firstTokenAt.withLock { $0.values.map { Double($0 - start) / 1e6 } }.sorted()
-        let counts = running.withLock { $0 }
+        let counts = bench.reports.map(\.runningCount)
         return Result(
             decoding: mode, kv_cache_dtype: kvType.rawValue, prefix_caching: caching, kv_budget_bytes: budgetBytes,
             kv_blocks: engine.kvLayout.blockCount, requests: requests, max_tokens: maxTokens,

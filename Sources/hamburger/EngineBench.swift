@@ -120,33 +120,24 @@ struct EngineBench {
             }
             return prompts
         }
-        let (tokenizer, template) = try CommandSupport.loadTokenization(modelOptions.model)
-        return BenchPrompts.userMessages.map { message in
-            tokenizer.encode(template.render([ChatMessage(role: "user", content: message)], addGenerationPrompt: true)).map(Int32.init)
-        }
+        return try BenchEngine.chatPrompts(BenchPrompts.userMessages, modelPath: modelOptions.model)
     }
 
     private func runLevel(_ level: Int, mode: String, model: LlamaModel, hamburger: HamburgerAdapter?, prompts: [[Int32]]) throws -> LevelResult {
-        let reports = Mutex<[IterationReport]>([])
-        var config = EngineConfiguration()
-        config.maxSequenceCount = max(level, 1)
-        config.kvElementType = modelOptions.kvCacheDtype
-        config.iterationObserver = { report in reports.withLock { $0.append(report) } }
-        let engine = try InferenceEngine(model: model, configuration: config, adapter: mode == "hamburger" ? hamburger : nil)
-        defer { engine.shutdown() }
-        let decoding: DecodingMode = mode == "hamburger"
-            ? hamburger.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
-            : .autoregressive
+        let bench = try BenchEngine(model: model, slots: level, kvType: modelOptions.kvCacheDtype, mode: mode, adapter: hamburger,
+                                    confidence: confidence, minProbability: minProbability)
+        defer { bench.shutdown() }
+        let engine = bench.engine
         let requests = (0..<level).map { i in
             GenerationRequest(id: "bench-\(level)-\(i)", promptTokenIds: prompts[i % prompts.count], sampling: .greedy,
-                              maxTokens: maxTokens, ignoresEndOfSequence: true, decoding: decoding)
+                              maxTokens: maxTokens, ignoresEndOfSequence: true, decoding: bench.decoding)
         }
         let start = DispatchTime.now()
         let results = try engine.generate(requests)
         let seconds = CommandSupport.seconds(since: start)
         let generated = results.reduce(0) { $0 + $1.tokenIds.count }
         let steps = results.reduce(0) { $0 + $1.macroSteps }
-        let all = reports.withLock { $0 }
+        let all = bench.reports
         let stats = engine.stats()
         let kvPerToken = generated == 0 ? 0 : Double(steps) / Double(generated)
         let meanPrompt = Double(requests.reduce(0) { $0 + $1.promptTokenIds.count }) / Double(max(requests.count, 1))

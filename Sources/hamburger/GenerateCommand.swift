@@ -41,14 +41,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "autoregressive, or hamburger (several tokens per base pass; needs --adapter).")
     var decoding: String = "autoregressive"
 
-    @Option(help: "HAMburger adapter JSON (its safetensors file sits beside it).")
-    var adapter: String = CommandSupport.defaultAdapterPath
-
-    @Option(help: "HAMburger confidence in (0, 1]: a macro step ends once 1 - stop < confidence (default: the adapter's).")
-    var confidence: Double?
-
-    @Option(help: "HAMburger micro-token probability floor in [0, 1): a micro token the micro decoder gives less is dropped and its group ends (default: the adapter's).")
-    var minProbability: Double?
+    @OptionGroup var hamburgerOptions: HamburgerOptions
 
     @Option(help: "Sequences run at once with --prompts-file (max_num_seqs).")
     var concurrency: Int = 16
@@ -63,8 +56,6 @@ struct GenerateCommand: ParsableCommand {
         guard decoding == "autoregressive" || decoding == "hamburger" else {
             throw ValidationError("--decoding must be 'autoregressive' or 'hamburger'")
         }
-        if let problem = CommandSupport.checkConfidence(confidence) { throw ValidationError(problem) }
-        if let problem = CommandSupport.checkMinProbability(minProbability) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -82,12 +73,12 @@ struct GenerateCommand: ParsableCommand {
         config.kvElementType = modelOptions.kvCacheDtype
         let engine: InferenceEngine
         let hamburger = decoding == "hamburger"
-            ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: adapter) : nil
+            ? try CommandSupport.loadHamburger(model: model, modelPath: modelOptions.model, adapterPath: hamburgerOptions.adapter) : nil
         do { engine = try InferenceEngine(model: model, configuration: config, adapter: hamburger) } catch { throw CLIError("\(error)") }
         defer { engine.shutdown() }
 
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
-        let mode: DecodingMode = hamburger.map { CommandSupport.hamburgerMode($0, confidence: confidence, minProbability: minProbability) } ?? .autoregressive
+        let mode: DecodingMode = hamburger.map { CommandSupport.hamburgerMode($0, confidence: hamburgerOptions.confidence, minProbability: hamburgerOptions.minProbability) } ?? .autoregressive
         let requests = inputs.enumerated().map { index, input in
             let text = input.chat ? template.render([ChatMessage(role: "user", content: input.text)], addGenerationPrompt: true) : input.text
             return GenerationRequest(id: "p\(index)", promptTokenIds: tokenizer.encode(text).map(Int32.init),
@@ -130,6 +121,8 @@ struct GenerateCommand: ParsableCommand {
                 case let .tokens(ids, _):
                     let text = (try? printer.detokenizer.append(contentsOf: ids.map(Int.init))) ?? ""
                     FileHandle.standardOutput.write(Data(text.utf8))
+                case .promptLogprobs:
+                    break  // not asked for here
                 case .finished:
                     FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
                     done.signal()

@@ -9,7 +9,8 @@ struct HamburgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hamburger",
         abstract: "A CPU inference server for SmolLM2 with HAMburger multi-token decoding.",
-        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self, PerplexityCommand.self]
+        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self, PerplexityCommand.self,
+                      ScoreCommand.self]
     )
 
     /// Process-wide settings first, then the subcommand. OpenBLAS runs single-threaded: every Float

@@ -302,6 +302,7 @@ import Testing
             switch event {
             case let .tokens(ids, _): tokens += ids
             case .finished: final = event
+            case .promptLogprobs: Issue.record("no prompt logprobs were asked for")
             }
         }
         #expect(tokens == FakeForwardModel.referenceGreedy(prompt: prompt, maxTokens: 6, stopTokens: []))

@@ -146,6 +146,7 @@ import TestSupport
             switch event {
             case let .tokens(ids, _): sizes.append(ids.count)
             case let .finished(_, _, completionTokens, _): completion = completionTokens
+            case .promptLogprobs: Issue.record("no prompt logprobs were asked for")
             }
         }
         // The final group's stop token is counted but not emitted.
