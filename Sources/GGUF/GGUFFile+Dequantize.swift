@@ -29,31 +29,22 @@ public enum GGMLDequantizer {
         case .bf16:
             for i in 0..<count { output[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
         case .q8_0:
-            for b in 0..<(count / 32) {
-                let block = source + b * type.blockByteCount
-                let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
+            forEachBlock(type, source: source, count: count, output: output) { block, d, out in
                 let qs = (block + 2).assumingMemoryBound(to: Int8.self)
-                let out = output + b * 32
                 for j in 0..<32 { out[j] = d * Float(qs[j]) }
             }
         case .q4_0:
-            for b in 0..<(count / 32) {
-                let block = source + b * type.blockByteCount
-                let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
+            forEachBlock(type, source: source, count: count, output: output) { block, d, out in
                 let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
-                let out = output + b * 32
                 for j in 0..<16 {
                     out[j] = d * Float(Int(qs[j] & 0x0F) - 8)
                     out[j + 16] = d * Float(Int(qs[j] >> 4) - 8)
                 }
             }
         case .q4_1:
-            for b in 0..<(count / 32) {
-                let block = source + b * type.blockByteCount
-                let d = halfToFloat(block.loadUnaligned(as: UInt16.self))
+            forEachBlock(type, source: source, count: count, output: output) { block, d, out in
                 let m = halfToFloat(block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 let qs = (block + 4).assumingMemoryBound(to: UInt8.self)
-                let out = output + b * 32
                 for j in 0..<16 {
                     out[j] = d * Float(qs[j] & 0x0F) + m
                     out[j + 16] = d * Float(qs[j] >> 4) + m
@@ -61,6 +52,17 @@ public enum GGMLDequantizer {
             }
         default:
             preconditionFailure("dequantize called for \(type); check isDequantizable first")
+        }
+    }
+
+    /// Walks the 32-element blocks of a quantized type: each block's bytes, its half-precision scale `d`
+    /// (every format here starts with it) and where its 32 outputs go.
+    @inline(__always)
+    private static func forEachBlock(_ type: GGMLType, source: UnsafeRawPointer, count: Int, output: UnsafeMutablePointer<Float>,
+                                     _ body: (UnsafeRawPointer, Float, UnsafeMutablePointer<Float>) -> Void) {
+        for b in 0..<(count / 32) {
+            let block = source + b * type.blockByteCount
+            body(block, halfToFloat(block.loadUnaligned(as: UInt16.self)), output + b * 32)
         }
     }
 

@@ -44,24 +44,18 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// An array whose every element is a string.
-    public var stringArray: [String]? {
-        guard let array = arrayValue else { return nil }
-        var out: [String] = []
-        out.reserveCapacity(array.count)
-        for element in array {
-            guard let s = element.stringValue else { return nil }
-            out.append(s)
-        }
-        return out
-    }
+    public var stringArray: [String]? { elements(\.stringValue) }
 
     /// An array whose every element is an integer.
-    public var intArray: [Int]? {
+    public var intArray: [Int]? { elements(\.intValue) }
+
+    /// The array's elements read by `value`; nil when this is not an array or any element does not read.
+    private func elements<T>(_ value: (GGUFValue) -> T?) -> [T]? {
         guard let array = arrayValue else { return nil }
-        var out: [Int] = []
+        var out: [T] = []
         out.reserveCapacity(array.count)
         for element in array {
-            guard let v = element.intValue else { return nil }
+            guard let v = value(element) else { return nil }
             out.append(v)
         }
         return out

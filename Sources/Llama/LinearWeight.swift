@@ -130,19 +130,31 @@ final class LinearInput {
         self.width = width
     }
 
+    /// The rows as int8 blocks (quantized on first use).
     func quantized() throws -> QuantizedActivations {
-        if let q8 { return q8 }
-        let q = try QuantizedActivations(rowCapacity: rows, columnCount: width)
-        try quantizeActivations(output: q, input: UnsafeBufferPointer(start: values, count: rows * width), rowCount: rows)
-        q8 = q
-        return q
+        try Self.once(&q8) {
+            let q = try QuantizedActivations(rowCapacity: rows, columnCount: width)
+            try quantizeActivations(output: q, input: all, rowCount: rows)
+            return q
+        }
     }
 
+    /// The rows as bf16 (converted on first use).
     func bf16() throws -> BF16Activations {
-        if let b16 { return b16 }
-        let b = try BF16Activations(rowCapacity: rows, columnCount: width)
-        try convertToBF16(output: b, input: UnsafeBufferPointer(start: values, count: rows * width), rowCount: rows)
-        b16 = b
-        return b
+        try Self.once(&b16) {
+            let b = try BF16Activations(rowCapacity: rows, columnCount: width)
+            try convertToBF16(output: b, input: all, rowCount: rows)
+            return b
+        }
+    }
+
+    private var all: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: values, count: rows * width) }
+
+    /// `slot`'s value, made by `make` and kept there the first time.
+    private static func once<T>(_ slot: inout T?, _ make: () throws -> T) rethrows -> T {
+        if let value = slot { return value }
+        let value = try make()
+        slot = value
+        return value
     }
 }
