@@ -102,8 +102,8 @@ def safetensors(tensors: dict[str, tuple[str, list[int], bytes]], metadata: dict
 
 
 def binary_seeds() -> None:
-    write("FuzzGGUF", "tiny-tokenizer.gguf", gguf_seed())
-    write("FuzzGGUF", "truncated.gguf", gguf_seed()[:60])
+    write("FuzzGGUF", "tiny-tokenizer.seed", gguf_seed())
+    write("FuzzGGUF", "truncated.seed", gguf_seed()[:60])
     write("FuzzSafetensors", "three-dtypes.safetensors", safetensors({
         "f32": ("F32", [2, 2], struct.pack("<4f", 1, -2, 3.5, 0)),
         "f16": ("F16", [3], struct.pack("<3e", 1, 0.5, -4)),
