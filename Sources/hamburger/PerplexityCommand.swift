@@ -32,7 +32,7 @@ struct PerplexityCommand: ParsableCommand {
 
     /// Running comparison of one storage type's logits with the reference's.
     private struct Tally {
-        var nll = 0.0, referenceNLL = 0.0, agree = 0, maxLogitChange: Float = 0, count = 0
+        var nll = 0.0, agree = 0, maxLogitChange: Float = 0
     }
 
     func run() throws {
@@ -62,6 +62,7 @@ struct PerplexityCommand: ParsableCommand {
                 layerCount: hp.layerCount, entryWidth: hp.kvEntryWidth, headDim: hp.headDim, blockSize: blockSize, elementType: type))
         }
         var tallies = [Tally](repeating: Tally(), count: types.count)
+        var referenceNLL = 0.0
         let vocab = hp.vocabSize
         let start = DispatchTime.now()
         for position in 0..<tokens.count - 1 {
@@ -70,33 +71,32 @@ struct PerplexityCommand: ParsableCommand {
                 slices: [.init(blockTable: table, cachedEntryCount: position, rowStart: 0, rowCount: 1, wantsOutput: true)])
             let logits = pages.map { model.forward(batch, pages: $0).logits }
             let next = Int(tokens[position + 1])
-            let referenceNLL = Self.negativeLogLikelihood(logits[0], of: next)
+            referenceNLL += Self.negativeLogLikelihood(logits[0], of: next)
             let referenceTop = logits[0].withUnsafeBufferPointer { argmax($0) }
             for i in types.indices {
                 let candidate = logits[i + 1]
                 tallies[i].nll += Self.negativeLogLikelihood(candidate, of: next)
-                tallies[i].referenceNLL += referenceNLL
                 if candidate.withUnsafeBufferPointer({ argmax($0) }) == referenceTop { tallies[i].agree += 1 }
                 var change: Float = 0
                 for v in 0..<vocab { change = max(change, abs(candidate[v] - logits[0][v])) }
                 tallies[i].maxLogitChange = max(tallies[i].maxLogitChange, change)
-                tallies[i].count += 1
             }
         }
         let seconds = CommandSupport.seconds(since: start)
         let scored = tokens.count - 1
+        let refPPL = exp(referenceNLL / Double(scored))
         if !json {
             print("model: \(modelOptions.model) (\(modelOptions.weights) weights)  text: \(text), \(scored) positions teacher-forced, \(String(format: "%.0f", seconds)) s")
-            print("reference KV: \(reference), perplexity \(String(format: "%.4f", exp((tallies.first?.referenceNLL ?? 0) / Double(scored))))")
+            print("reference KV: \(reference), perplexity \(String(format: "%.4f", refPPL))")
             print("| KV type | bytes/entry | perplexity | change | top-1 agreement | max logit change |")
             print("|---|---|---|---|---|---|")
         }
-        for (type, tally) in zip(types, tallies) {
-            let ppl = exp(tally.nll / Double(tally.count)), refPPL = exp(tally.referenceNLL / Double(tally.count))
-            let change = (ppl / refPPL - 1) * 100, agreement = Double(tally.agree) / Double(tally.count)
-            let bytes = 2 * hp.layerCount * type.byteCount(values: hp.kvEntryWidth)
+        for (i, (type, tally)) in zip(types, tallies).enumerated() {
+            let ppl = exp(tally.nll / Double(scored))
+            let change = (ppl / refPPL - 1) * 100, agreement = Double(tally.agree) / Double(scored)
+            let bytes = pages[i + 1].layout.bytesPerEntry
             if json {
-                print(#"{"kv_cache_dtype": "\#(type)", "reference": "\#(reference)", "positions": \#(tally.count), "bytes_per_entry": \#(bytes), "perplexity": \#(String(format: "%.5f", ppl)), "reference_perplexity": \#(String(format: "%.5f", refPPL)), "perplexity_change_percent": \#(String(format: "%.4f", change)), "top1_agreement": \#(String(format: "%.5f", agreement)), "max_logit_change": \#(String(format: "%.5f", tally.maxLogitChange))}"#)
+                print(#"{"kv_cache_dtype": "\#(type)", "reference": "\#(reference)", "positions": \#(scored), "bytes_per_entry": \#(bytes), "perplexity": \#(String(format: "%.5f", ppl)), "reference_perplexity": \#(String(format: "%.5f", refPPL)), "perplexity_change_percent": \#(String(format: "%.4f", change)), "top1_agreement": \#(String(format: "%.5f", agreement)), "max_logit_change": \#(String(format: "%.5f", tally.maxLogitChange))}"#)
             } else {
                 print("| \(type) | \(bytes) | \(String(format: "%.4f", ppl)) | \(String(format: "%+.3f", change))% | \(String(format: "%.2f", agreement * 100))% | \(String(format: "%.4f", tally.maxLogitChange)) |")
             }
