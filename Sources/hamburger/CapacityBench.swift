@@ -11,8 +11,9 @@ import Tokenization
 /// (the bench prompts, rendered with the model's template, so they share its system prompt) are
 /// submitted at once into an engine whose KV cache is `budgetBytes`, each generating `maxTokens` tokens
 /// (end-of-sequence ignored); for each configuration (decoding mode x KV element type x prefix caching)
-/// the table gives the sequences running (mean over iterations and peak), preemptions, aggregate tok/s,
-/// time to first token (p50 / p99) and the KV entries and bytes stored per generated token.
+/// the table gives the sequences running (mean over iterations, mean over the iterations that left
+/// requests waiting, and peak), preemptions, aggregate tok/s, time to first token (p50 / p99) and the
+/// KV entries and bytes stored per generated token.
 struct CapacityBench {
     let modelOptions: ModelOptions
     let budgetBytes: Int
@@ -35,6 +36,9 @@ struct CapacityBench {
         let requests: Int
         let max_tokens: Int
         let mean_running: Double
+        /// Mean sequences running over the iterations that left requests waiting: what the budget
+        /// holds while demand exceeds it (the closed loop's tail, as the last requests finish, is out).
+        let saturated_mean_running: Double
         let peak_running: Int
         let preemptions: Int
         let tokens_per_second: Double
@@ -53,7 +57,7 @@ struct CapacityBench {
         let prompts = try BenchEngine.chatPrompts(BenchPrompts.userMessages, modelPath: modelOptions.model)
         if !json {
             print("capacity: \(requests) chat requests x \(maxTokens) tokens at once, KV budget \(budgetBytes >> 20) MiB, \(modelOptions.weights) weights")
-            print("mode            KV        prefix  blocks  running mean/peak  preempt  tok/s   TTFT p50/p99 ms   KV entries/tok  KV bytes/tok  cached")
+            print("mode            KV        prefix  blocks  running mean/saturated/peak  preempt  tok/s   TTFT p50/p99 ms   KV entries/tok  KV bytes/tok  cached")
         }
         for mode in modes {
             for kvType in kvTypes {
@@ -65,8 +69,8 @@ struct CapacityBench {
                         let names = mode.padding(toLength: 15, withPad: " ", startingAt: 0) + " "
                             + kvType.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
                             + (caching ? "on" : "off").padding(toLength: 6, withPad: " ", startingAt: 0)
-                        print(names + String(format: " %6d  %8.1f / %-5d  %7d  %6.1f  %7.0f / %-7.0f  %14.3f  %12.0f  %6d", result.kv_blocks,
-                                   result.mean_running, result.peak_running, result.preemptions, result.tokens_per_second,
+                        print(names + String(format: " %6d  %8.1f / %5.1f / %-5d  %7d  %6.1f  %7.0f / %-7.0f  %14.3f  %12.0f  %6d", result.kv_blocks,
+                                   result.mean_running, result.saturated_mean_running, result.peak_running, result.preemptions, result.tokens_per_second,
                                      result.ttft_p50_ms, result.ttft_p99_ms, result.kv_entries_per_generated_token,
                                      result.kv_bytes_per_generated_token, result.cached_prompt_tokens))
                     }
@@ -116,16 +120,22 @@ struct CapacityBench {
         let entriesPerToken = mode == "hamburger" && stats.hamburgerTokensTotal > 0
             ? Double(stats.hamburgerMacroStepsTotal) / Double(stats.hamburgerTokensTotal) : 1
         let ttft = firstTokenAt.withLock { $0.values.map { Double($0 - start) / 1e6 } }.sorted()
-        let counts = bench.reports.map(\.runningCount)
+        let reports = bench.reports
+        let counts = reports.map(\.runningCount)
+        let saturated = reports.filter { $0.waitingCount > 0 }.map(\.runningCount)
         return Result(
             decoding: mode, kv_cache_dtype: kvType.rawValue, prefix_caching: caching, kv_budget_bytes: budgetBytes,
             kv_blocks: engine.kvLayout.blockCount, requests: requests, max_tokens: maxTokens,
-            mean_running: counts.isEmpty ? 0 : Double(counts.reduce(0, +)) / Double(counts.count), peak_running: counts.max() ?? 0,
+            mean_running: Self.mean(counts), saturated_mean_running: Self.mean(saturated), peak_running: counts.max() ?? 0,
             preemptions: stats.preemptionsTotal, tokens_per_second: Double(generated) / seconds,
             ttft_p50_ms: Self.percentile(ttft, 0.5), ttft_p99_ms: Self.percentile(ttft, 0.99),
             kv_entries_per_generated_token: entriesPerToken,
             kv_bytes_per_generated_token: entriesPerToken * Double(engine.kvLayout.bytesPerEntry),
             cached_prompt_tokens: cached.withLock { $0 }, seconds: seconds)
+    }
+
+    static func mean(_ values: [Int]) -> Double {
+        values.isEmpty ? 0 : Double(values.reduce(0, +)) / Double(values.count)
     }
 
     static func percentile(_ sorted: [Double], _ q: Double) -> Double {
