@@ -104,6 +104,8 @@ struct CapacityBench {
                 case let .finished(_, _, _, cachedTokens):
                     cached.withLock { $0 += cachedTokens }
                     done.signal()
+                case .failed:
+                    done.signal()
                 }
             }
         }

@@ -126,6 +126,10 @@ struct GenerateCommand: ParsableCommand {
                 case .finished:
                     FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
                     done.signal()
+                case let .failed(error, _, _):
+                    FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    done.signal()
                 }
             }
         } catch {
