@@ -93,6 +93,7 @@ struct GenerateCommand: ParsableCommand {
         do { results = try engine.generate(requests) } catch { throw CLIError("\(error)") }
         for (input, result) in zip(inputs, results) {
             let text = (try? tokenizer.decode(result.tokenIds.map(Int.init), skipSpecialTokens: true)) ?? ""
+            if let failure = result.failure { FileHandle.standardError.write(Data("error: \(failure)\n".utf8)) }
             if json {
                 struct Output: Encodable {
                     let prompt: String; let token_ids: [Int32]; let text: String; let finish_reason: String
