@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "StructuredOutputTests", dependencies: ["TestSupport", "StructuredOutput"]),
         .testTarget(name: "KVCacheTests", dependencies: ["TestSupport", "KVCache"]),
         .testTarget(name: "LlamaTests", dependencies: ["TestSupport", "Llama", "GGUF", "KVCache", "Tokenization"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Hamburger", "Kernels", "Llama", "KVCache", "Tokenization", "GGUF", "StructuredOutput"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Hamburger", "Kernels", "Llama", "KVCache", "Tokenization", "GGUF", "StructuredOutput", "OpenAIAPI", "HTTPServer"]),
         .testTarget(name: "HamburgerTests", dependencies: ["TestSupport", "Hamburger", "Kernels", "Llama", "Engine", "KVCache", "GGUF", "Tokenization", "OpenAIAPI"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["TestSupport", "HTTPServer"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["TestSupport", "OpenAIAPI", "HTTPServer", "Engine", "Tokenization"]),

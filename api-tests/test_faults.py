@@ -112,9 +112,10 @@ def test_kv_exhaustion_preempts_or_refuses_and_every_accepted_request_completes(
 def test_client_that_stops_reading_does_not_block_others_and_its_sequence_is_freed(start_server):
     # The stalled connection is cut by write_timeout_seconds once the kernel's send buffer is full; on
     # loopback that buffer autotunes up to tcp_wmem's maximum (4 MiB here), more than a debug build
-    # streams in a bounded test, so the timeout itself is covered by HTTPServerBackpressureTests (which
-    # control the buffer sizes). Here: a stalled reader holds its stream while others are served, and
-    # when it finally goes away without having read, its sequence and KV blocks are freed.
+    # streams in a bounded test, so the timeout itself is covered by the next test (which shrinks that
+    # buffer from the client side) and by HTTPServerBackpressureTests. Here: a stalled reader holds its
+    # stream while others are served, and when it finally goes away without having read, its sequence
+    # and KV blocks are freed.
     server = start_server("write-stall", "--write-timeout-seconds", "2")
     before = server.metrics()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -140,6 +141,50 @@ def test_client_that_stops_reading_does_not_block_others_and_its_sequence_is_fre
     after = server.metrics()
     assert after["http_client_disconnects_total"] == before.get("http_client_disconnects_total", 0) + 1
     quick_completion(server)
+
+
+def test_client_that_stops_reading_is_cut_by_the_write_timeout_and_its_sequences_freed(start_server):
+    # On loopback the kernel sizes the server's send buffer from the peer's MSS (64 KiB segments: the
+    # buffer starts near tcp_wmem's 4 MiB maximum, about 3 MB of SSE before a write blocks). A client that
+    # advertises a 1,000-byte MSS in its SYN (TCP_MAXSEG before connect) brings that down to about 100 KiB
+    # on this kernel, which four choices with logprobs fill in seconds. Nothing is read from then on: the
+    # server's writes stop making progress, write_timeout_seconds (2) closes the connection, and the
+    # engine frees all four sequences long before their 4,000 tokens, with one disconnect counted.
+    server = start_server("write-timeout", "--write-timeout-seconds", "2")
+    before = server.metrics()
+    max_tokens, n = 4000, 4
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1000)
+    sock.connect(("127.0.0.1", server.port))
+    try:
+        sock.sendall(raw_request("/v1/completions", {"model": MODEL_NAME, "prompt": "Tell me a very long story.",
+                                                     "max_tokens": max_tokens, "n": n, "ignore_eos": True, "stream": True,
+                                                     "logprobs": 5, "decoding": "autoregressive"}))
+        assert poll(lambda: server.metrics()["hamburger:num_requests_running"] == n, timeout=30), server.metrics()
+        started = time.monotonic()
+        # Never read. Bound: filling ~110 KB at a debug build's pace, plus the 2 s timeout, plus slack.
+        assert poll(lambda: idle(server), timeout=120), server.metrics()
+        freed_after = time.monotonic() - started
+        after = server.metrics()
+        generated = after["hamburger:generation_tokens_total"] - before.get("hamburger:generation_tokens_total", 0)
+        assert generated < n * max_tokens / 2, f"the stream ran {generated} tokens: it was not cut by the timeout"
+        assert after["http_client_disconnects_total"] == before.get("http_client_disconnects_total", 0) + 1
+        # The server closed the connection: what it had sent is readable, then end of stream (or a reset).
+        sock.settimeout(10)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        assert received.startswith(b"HTTP/1.1 200") and b"data: [DONE]" not in received
+        print(f"write stall: {n} sequences freed {freed_after:.1f} s after they started, {int(generated)} tokens generated, "
+              f"{len(received)} bytes were still readable by the client")
+    finally:
+        sock.close()
+    quick_completion(server)
+    assert server.process.poll() is None
 
 
 # -- connection flood ----------------------------------------------------------------------------------

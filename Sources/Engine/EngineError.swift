@@ -1,7 +1,10 @@
 /// Everything the engine refuses, with the numbers and what to do about it.
 ///
 /// Submission errors are thrown from `submit` on the caller's thread; the API layer maps them to
-/// HTTP 400 (or 503 for `.engineStopped` and `.overloaded`).
+/// HTTP 400 (or 503 for `.engineStopped` and `.overloaded`). Failures of a running sequence
+/// (`.nonFiniteLogits`, `.forwardFailed`) are never thrown: the engine thread ends the sequences they
+/// touch with a `GenerationEvent.failed` carrying them, and the API answers 500 (or an error event in a
+/// stream already started).
 public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyPrompt(requestId: String)
     case invalidMaxTokens(requestId: String, maxTokens: Int)
@@ -21,6 +24,13 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case engineStopped
     /// An engine setting out of range.
     case invalidConfiguration(String)
+    /// The row of logits the request's next token would be sampled from held `nonFiniteCount` NaN or
+    /// infinite values (of `vocabSize`): sampling from it would pick a token by accident, so the
+    /// sequence was ended instead.
+    case nonFiniteLogits(requestId: String, nonFiniteCount: Int, vocabSize: Int)
+    /// The model's forward pass over a batch that held this request failed (threw, or returned the
+    /// wrong number of rows); every sequence of that batch was ended, later batches run as usual.
+    case forwardFailed(requestId: String, reason: String)
 
     public var description: String {
         switch self {
@@ -48,6 +58,10 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the engine has shut down and accepts no new requests."
         case let .invalidConfiguration(message):
             return "engine configuration: \(message)"
+        case let .nonFiniteLogits(id, count, vocab):
+            return "request \(id): the model produced \(count) non-finite logits (NaN or infinity) of \(vocab) for the next token; the sequence was ended instead of sampling from them. Other requests are unaffected; if it repeats, check the model file and the adapter."
+        case let .forwardFailed(id, reason):
+            return "request \(id): the forward pass of its batch failed (\(reason)); the sequence was ended. The server keeps serving; retry the request."
         }
     }
 }

@@ -8,9 +8,11 @@ extension EngineLoop {
     /// `tokens[id]` holds token 1 on entry and the whole group on return; `logprobs[id]` gets one
     /// entry per token kept (a dropped micro token's is discarded). A constrained request's group also
     /// ends where its automaton leaves at most one continuation, and a dropped micro token's automaton
-    /// step is undone.
+    /// step is undone. A micro step whose logits are not finite is not sampled: the row's request lands
+    /// in `failures` (the caller ends it; its group is never taken in).
     func runMicroSteps(_ rows: [(id: String, row: MacroStepRow)], output: ForwardOutput,
-                       tokens: inout [String: [Int32]], logprobs: inout [String: [TokenLogprob]]) {
+                       tokens: inout [String: [Int32]], logprobs: inout [String: [TokenLogprob]],
+                       failures: inout [String: EngineError]) {
         guard let hamburger, !rows.isEmpty else { return }
         var picks = [Int](repeating: 0, count: rows.count)
         var stateBeforeLastPick: [GrammarState?] = Array(repeating: nil, count: rows.count)
@@ -18,6 +20,11 @@ extension EngineLoop {
             constraintIsForced(rows[r].id)
         }) { r, logits in
             let id = rows[r].id
+            let nonFinite = SamplingMath.nonFiniteCount(logits)
+            guard nonFinite == 0, failures[id] == nil else {
+                if failures[id] == nil { failures[id] = .nonFiniteLogits(requestId: id, nonFiniteCount: nonFinite, vocabSize: logits.count) }
+                return rows[r].row.firstToken
+            }
             stateBeforeLastPick[r] = grammarState(id)
             picks[r] += 1
             guard let sampled = sample(id, logits: logits) else { return rows[r].row.firstToken }

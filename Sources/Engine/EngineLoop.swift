@@ -9,8 +9,10 @@ import StructuredOutput
 /// Loop: pick up submissions and cancellations (sleeping when there is nothing to do) -> schedule ->
 /// build one `ForwardBatch` -> one forward pass -> sample every output row (HAMburger rows: the micro
 /// loop, up to K tokens each, see `EngineLoop+MacroStep`) -> `Scheduler.complete` -> emit events ->
-/// publish stats. `@unchecked Sendable` only so the thread can be started with it;
-/// after `run()` begins, nothing else touches it.
+/// publish stats. A forward pass that throws ends every sequence of its batch, a row of non-finite
+/// logits ends its own sequence (`GenerationEvent.failed`, blocks freed at once); the others of the
+/// batch go on as if nothing happened, and so does the loop. `@unchecked Sendable` only so the thread
+/// can be started with it; after `run()` begins, nothing else touches it.
 final class EngineLoop: @unchecked Sendable {
     private let model: any ForwardModel
     private let pages: KVPages
@@ -107,15 +109,29 @@ final class EngineLoop: @unchecked Sendable {
                cachedPromptTokens: sequence.cachedPromptTokenCount)
     }
 
-    /// The one place a request's record is dropped.
     private func finish(_ id: String, _ reason: FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int) {
-        let record = records.removeValue(forKey: id)
         stats.requestsFinished[reason, default: 0] += 1
+        end(id, with: .finished(reason, promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens))
+    }
+
+    /// Ends sequence `id` because the engine cannot compute it: its blocks are freed now, its caller
+    /// hears `.failed(error)`. Unknown or finished ids are ignored.
+    private func fail(_ id: String, _ error: EngineError) {
+        guard let sequence = scheduler.cancel(id) else { return }
+        stats.requestsFailed += 1
+        end(id, with: .failed(error, promptTokens: sequence.promptTokenCount, completionTokens: sequence.outputTokenIds.count))
+    }
+
+    /// Fails every sequence of `plan`: its forward pass did not give usable output.
+    private func failBatch(_ plan: SchedulePlan, reason: String) {
+        for chunk in plan.chunks { fail(chunk.sequenceId, .forwardFailed(requestId: chunk.sequenceId, reason: reason)) }
+    }
+
+    /// The one place a request's record is dropped: `event` is its terminal event.
+    private func end(_ id: String, with event: GenerationEvent) {
+        let record = records.removeValue(forKey: id)
         mailbox.markFinished(id)
-        if let record {
-            outbox.append((record.onEvent, .finished(
-                reason, promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens)))
-        }
+        if let record { outbox.append((record.onEvent, event)) }
     }
 
     private func runIteration() {
@@ -140,22 +156,24 @@ final class EngineLoop: @unchecked Sendable {
         let blocksDuringPass = scheduler.blocksInUse
         stats.kvBlocksUsedPeak = max(stats.kvBlocksUsedPeak, blocksDuringPass)
         let forwardStart = clock()
-        let output = model.forward(batch, pages: pages)
+        let forwarded = Result { try model.forward(batch, pages: pages) }
         let forwardEnd = clock()
-        for cancellation in mailbox.takeCancellations() { abort(cancellation.id, reason: cancellation.reason) }
-
-        let vocab = model.vocabSize
-        let wanted = plan.outputRowCount
-        guard output.rowCount == wanted, output.logits.count == wanted * vocab else {
-            assertionFailure("the model returned \(output.rowCount) output rows for \(wanted) wanted")
-            for chunk in plan.chunks { abort(chunk.sequenceId) }
+        guard let output = usableOutput(forwarded, plan: plan) else {
+            record(plan: plan, generated: 0, blocksDuringPass: blocksDuringPass, start: start, forwardStart: forwardStart,
+                   forwardEnd: forwardEnd, queueSeconds: queueSeconds)
             return
         }
+        let vocab = model.vocabSize
+        for cancellation in mailbox.takeCancellations() { abort(cancellation.id, reason: cancellation.reason) }
+
         // Each output chunk's sampling row is the last of its output rows.
         var outputChunks: [(row: Int, chunk: SchedulePlan.Chunk)] = []
+        var failures: [String: EngineError] = [:]
         var nextRow = 0
         for chunk in plan.chunks where chunk.outputRowCount > 0 {
-            if chunk.outputsEveryRow { reportPromptLogprobs(chunk, firstRow: nextRow, output: output) }
+            if chunk.outputsEveryRow, let error = reportPromptLogprobs(chunk, firstRow: nextRow, output: output) {
+                failures[chunk.sequenceId] = error
+            }
             nextRow += chunk.outputRowCount
             if chunk.wantsOutput { outputChunks.append((nextRow - 1, chunk)) }
         }
@@ -163,11 +181,16 @@ final class EngineLoop: @unchecked Sendable {
         var sampledLogprobs: [String: [TokenLogprob]] = [:]
         var macroRows: [(id: String, row: MacroStepRow)] = []
         output.logits.withUnsafeBufferPointer { logits in
-            for (row, chunk) in outputChunks {
+            for (row, chunk) in outputChunks where failures[chunk.sequenceId] == nil {
                 let id = chunk.sequenceId
-                guard let sequence = scheduler.sequence(id),
-                      let sampled = sample(id, logits: UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab]))
-                else { continue }
+                guard let sequence = scheduler.sequence(id) else { continue }
+                let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocab ..< (row + 1) * vocab])
+                let nonFinite = SamplingMath.nonFiniteCount(rowLogits)
+                guard nonFinite == 0 else {
+                    failures[id] = .nonFiniteLogits(requestId: id, nonFiniteCount: nonFinite, vocabSize: vocab)
+                    continue
+                }
+                guard let sampled = sample(id, logits: rowLogits) else { continue }
                 sampledTokens[id] = [sampled.tokenId]
                 if let logprob = sampled.logprob { sampledLogprobs[id] = [logprob] }
                 if case let .hamburger(confidence, minProbability) = sequence.request.decoding, hamburger != nil {
@@ -177,8 +200,12 @@ final class EngineLoop: @unchecked Sendable {
                 }
             }
         }
-        runMicroSteps(macroRows, output: output, tokens: &sampledTokens, logprobs: &sampledLogprobs)
+        runMicroSteps(macroRows, output: output, tokens: &sampledTokens, logprobs: &sampledLogprobs, failures: &failures)
         let macroIds = Set(macroRows.map(\.id))
+        // Failed sequences leave before `complete`, which then skips them: nothing of this pass is kept.
+        for chunk in plan.chunks {
+            if let error = failures[chunk.sequenceId] { fail(chunk.sequenceId, error) }
+        }
 
         var generated = 0
         for advance in scheduler.complete(plan, sampledTokens: sampledTokens) {
@@ -209,25 +236,49 @@ final class EngineLoop: @unchecked Sendable {
             queueSeconds: queueSeconds)
     }
 
+    /// The pass's output when it can be sampled from: the model returned, with one row of `vocabSize`
+    /// logits per output row of `plan`. Otherwise fails every sequence of the batch and returns nil.
+    private func usableOutput(_ forwarded: Result<ForwardOutput, any Error>, plan: SchedulePlan) -> ForwardOutput? {
+        let wanted = plan.outputRowCount, vocab = model.vocabSize
+        switch forwarded {
+        case let .success(output) where output.rowCount == wanted && output.logits.count == wanted * vocab:
+            return output
+        case let .success(output):
+            failBatch(plan, reason: "the model returned \(output.rowCount) output rows (\(output.logits.count) logits) for \(wanted) rows of \(vocab)")
+        case let .failure(error):
+            failBatch(plan, reason: String(describing: error))
+        }
+        return nil
+    }
+
     /// Row i of a prompt chunk predicts prompt token `firstEntry + i + 1`: its logprob (raw logits) with
-    /// the request's number of alternatives, for the positions not reported before.
-    private func reportPromptLogprobs(_ chunk: SchedulePlan.Chunk, firstRow: Int, output: ForwardOutput) {
+    /// the request's number of alternatives, for the positions not reported before. Returns the failure
+    /// when a row is not finite (nothing of the chunk is reported then).
+    private func reportPromptLogprobs(_ chunk: SchedulePlan.Chunk, firstRow: Int, output: ForwardOutput) -> EngineError? {
         let id = chunk.sequenceId
         guard let sequence = scheduler.sequence(id), let alternatives = sequence.request.promptLogprobs,
-              var record = records[id] else { return }
+              var record = records[id] else { return nil }
         let prompt = sequence.request.promptTokenIds, vocab = model.vocabSize
         var logprobs: [TokenLogprob] = []
+        var failure: EngineError?
         output.logits.withUnsafeBufferPointer { logits in
             for i in 0 ..< chunk.rowCount {
                 let target = chunk.firstEntry + i + 1
                 guard target < prompt.count, target > record.promptLogprobsReported else { continue }
                 let row = UnsafeBufferPointer(rebasing: logits[(firstRow + i) * vocab ..< (firstRow + i + 1) * vocab])
+                let nonFinite = SamplingMath.nonFiniteCount(row)
+                guard nonFinite == 0 else {
+                    failure = .nonFiniteLogits(requestId: id, nonFiniteCount: nonFinite, vocabSize: vocab)
+                    return
+                }
                 logprobs.append(RequestSampler.logprob(of: Int(prompt[target]), logits: row, alternatives: alternatives))
                 record.promptLogprobsReported = target
             }
         }
+        if let failure { return failure }
         records[id] = record
         if !logprobs.isEmpty { outbox.append((record.onEvent, .promptLogprobs(logprobs))) }
+        return nil
     }
 
     private func record(

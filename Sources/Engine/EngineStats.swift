@@ -89,6 +89,8 @@ public struct EngineStats: Sendable, Equatable {
     public var decodeRowsTotal = 0
     /// Requests finished, by reason.
     public var requestsFinished: [FinishReason: Int] = [:]
+    /// Requests the engine ended with `GenerationEvent.failed` (forward pass failed, non-finite logits).
+    public var requestsFailed = 0
     public var iterationsTotal = 0
     /// Seconds per iteration.
     public var iterationSeconds = HistogramSnapshot(upperBounds: [

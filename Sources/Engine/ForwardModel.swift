@@ -21,6 +21,9 @@ public protocol ForwardModel: HamburgerBase {
     /// End-of-sequence token ids: the default stop tokens.
     var endOfSequenceTokenIds: [Int32] { get }
     /// Runs every row of `batch` and returns logits for the rows that want output, in slice order,
-    /// storing K and V in the pages' `layout.elementType`.
-    func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput
+    /// storing K and V in the pages' `layout.elementType`. It may throw (a model that can fail, such as
+    /// one whose weights live elsewhere): the engine then ends every sequence of the batch with
+    /// `EngineError.forwardFailed` and goes on with the next; the KV entries the failed pass wrote belong
+    /// to those sequences only and are freed with them.
+    func forward(_ batch: ForwardBatch, pages: KVPages) throws -> ForwardOutput
 }

@@ -35,7 +35,7 @@ public struct TokenLogprob: Sendable, Equatable {
 
 /// What a submitted request hears from the engine: zero or more `.tokens` events (one per engine
 /// iteration that produced tokens for it; with HAMburger one event may carry a whole group), then
-/// exactly one `.finished`.
+/// exactly one terminal event: `.finished`, or `.failed` when the engine could not compute the sequence.
 public enum GenerationEvent: Sendable, Equatable {
     /// New token ids, in order; `logprobs` has one entry per token when the request asked for them.
     case tokens([Int32], logprobs: [TokenLogprob]?)
@@ -45,6 +45,17 @@ public enum GenerationEvent: Sendable, Equatable {
     /// The end. `completionTokens` counts every generated token, a final stop token included;
     /// `cachedPromptTokens` the prompt tokens whose KV entries came from the prefix cache.
     case finished(FinishReason, promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0)
+    /// The end, in failure: the engine could not go on computing this sequence (`.nonFiniteLogits`,
+    /// `.forwardFailed`) and freed it. Tokens sent before stand; `completionTokens` counts them.
+    case failed(EngineError, promptTokens: Int, completionTokens: Int)
+
+    /// Whether this is the request's last event.
+    public var isTerminal: Bool {
+        switch self {
+        case .finished, .failed: return true
+        case .tokens, .promptLogprobs: return false
+        }
+    }
 }
 
 /// The events of one request as an async sequence (the `AsyncStream` face of `submit`).

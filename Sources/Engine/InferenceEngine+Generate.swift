@@ -9,7 +9,10 @@ public struct GenerationResult: Sendable, Equatable {
     public var logprobs: [TokenLogprob]?
     /// With `promptLogprobs`: one per prompt token after the first.
     public var promptLogprobs: [TokenLogprob]?
+    /// `.abort` for a request that failed (see `failure`).
     public var finishReason: FinishReason
+    /// Why the engine ended the request early (nil: it finished).
+    public var failure: EngineError?
     public var promptTokens: Int
     public var completionTokens: Int
     /// Prompt tokens whose KV entries came from the prefix cache.
@@ -55,6 +58,13 @@ private final class ResultCollector: @unchecked Sendable {
             result.promptTokens = promptTokens
             result.completionTokens = completionTokens
             result.cachedPromptTokens = cachedPromptTokens
+            finishedCount += 1
+            condition.broadcast()
+        case let .failed(error, promptTokens, completionTokens):
+            result.failure = error
+            result.finishReason = .abort
+            result.promptTokens = promptTokens
+            result.completionTokens = completionTokens
             finishedCount += 1
             condition.broadcast()
         }

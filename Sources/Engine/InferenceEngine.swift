@@ -104,8 +104,8 @@ public final class InferenceEngine: Sendable {
         }
     }
 
-    /// Queues a request; `onEvent` then receives its `.tokens` events and one `.finished`, on the
-    /// engine thread.
+    /// Queues a request; `onEvent` then receives its `.tokens` events and one terminal event
+    /// (`.finished`, or `.failed`), on the engine thread.
     public func submit(_ request: GenerationRequest, onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws(EngineError) {
         try submit(request, onEvent: onEvent, onGroup: nil)
     }
@@ -138,7 +138,7 @@ public final class InferenceEngine: Sendable {
         let (stream, continuation) = TokenStream.makeStream(of: GenerationEvent.self)
         try submit(request) { event in
             continuation.yield(event)
-            if case .finished = event { continuation.finish() }
+            if event.isTerminal { continuation.finish() }
         }
         let id = request.id
         continuation.onTermination = { [weak self] termination in

@@ -16,6 +16,15 @@ public enum SamplingMath {
         return maximum + Float(Foundation.log(sum))
     }
 
+    /// How many of `values` are NaN or infinite. The engine samples only from rows where this is 0: a
+    /// NaN compares false with everything, so argmax and top-k would quietly pick around it (or pick
+    /// token 0), and a model's LM head yields no infinity from finite activations.
+    public static func nonFiniteCount(_ values: UnsafeBufferPointer<Float>) -> Int {
+        var count = 0
+        for value in values where !value.isFinite { count += 1 }
+        return count
+    }
+
     /// `output[i] = exp(logits[i] / temperature) / sum`, the softmax at `temperature` (> 0).
     /// Shapes: output and logits both `[vocab]`.
     public static func softmax(_ output: UnsafeMutableBufferPointer<Float>, logits: UnsafeBufferPointer<Float>, temperature: Float) {

@@ -38,12 +38,15 @@ final class CompletionSession: Sendable {
     private let metrics: APIMetrics
     private let clock: @Sendable () -> UInt64
     private let onDone: @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void
+    /// Answers a response that failed before its head went out (the handler's one error path).
+    private let onError: @Sendable (APIError) -> Void
     private let machine: Mutex<CompletionStream>
 
     init(id: String, options: Options, choices: [Choice], tokenizer: Tokenizer, engine: InferenceEngine,
          metrics: APIMetrics, responder: HTTPResponder,
          clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
-         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void) {
+         onDone: @escaping @Sendable (_ status: Int, _ promptTokens: Int, _ completionTokens: Int) -> Void,
+         onError: @escaping @Sendable (APIError) -> Void) {
         self.id = id
         self.choices = choices
         self.engine = engine
@@ -51,6 +54,7 @@ final class CompletionSession: Sendable {
         self.responder = responder
         self.clock = clock
         self.onDone = onDone
+        self.onError = onError
         let identity = ResponseIdentity(id: id, created: Int(Date().timeIntervalSince1970), model: options.model)
         let logprobs = LogprobRenderer(tokenizer: tokenizer, topCount: options.logprobs)
         let encoder: any CompletionEncoder = switch options.flavor {
@@ -107,6 +111,8 @@ final class CompletionSession: Sendable {
                 metrics.record(measurement)
             case let .completed(usage):
                 onDone(200, usage.promptTokens, usage.completionTokens)
+            case let .respondError(error):
+                onError(error)
             }
         }
     }

@@ -20,6 +20,8 @@ struct CompletionStream: Sendable {
         case endStream
         /// Send the whole response: `200 application/json` with this body.
         case respond(Data)
+        /// Send this error as the whole response (its status and OpenAI envelope), nothing having been sent.
+        case respondError(APIError)
         /// Stop the choice's engine request; its `.finished` will carry `reason`.
         case cancel(choice: Int, reason: FinishReason)
         /// The client went away: stop every choice's engine request.
@@ -121,7 +123,7 @@ struct CompletionStream: Sendable {
 
     /// One engine event for choice `index`, at `now` (nanoseconds on the clock `startedAt` is on).
     mutating func receive(_ event: GenerationEvent, choice index: Int, now: UInt64) -> [Action] {
-        guard choices.indices.contains(index), choices[index].finishReason == nil else { return [] }
+        guard !isDone, choices.indices.contains(index), choices[index].finishReason == nil else { return [] }
         switch event {
         case let .promptLogprobs(logprobs):
             choices[index].promptLogprobs += logprobs
@@ -144,7 +146,21 @@ struct CompletionStream: Sendable {
                 actions.append(self.event(encoder.chunk(ChoiceDelta(index: index, text: tail, finishReason: finish))))
             }
             return actions + finishIfAllDone(now: now)
+        case let .failed(error, _, completionTokens):
+            choices[index].completionTokens = completionTokens
+            return fail(APIError(error))
         }
+    }
+
+    /// The engine could not compute a choice: the whole response ends with `error` and the other
+    /// choices are stopped. A stream already started gets the error as an event, then `[DONE]` (as
+    /// vLLM and OpenAI end a stream that failed); otherwise the error is the response (500).
+    private mutating func fail(_ error: APIError) -> [Action] {
+        isDone = true
+        guard options.stream else { return [.cancelAll, .respondError(error)] }
+        let usage = Usage(promptTokens: promptTokenTotal, completionTokens: choices.reduce(0) { $0 + $1.completionTokens },
+                          cachedTokens: choices.reduce(0) { $0 + $1.cachedTokens })
+        return [.cancelAll, event(JSONCoding.encode(error.envelope)), .write(Data("data: [DONE]\n\n".utf8)), .endStream, .completed(usage)]
     }
 
     private mutating func receiveTokens(_ tokens: [Int32], logprobs: [TokenLogprob]?, choice index: Int, now: UInt64) -> [Action] {

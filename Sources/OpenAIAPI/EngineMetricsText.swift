@@ -5,7 +5,9 @@ import Engine
 /// renders it. Nothing is pushed from the engine thread and nothing is replayed, so a scrape shows
 /// exactly the snapshot's numbers, and rendering twice shows the same text.
 ///
-/// vLLM's names under the `hamburger:` prefix, plus HAMburger's own: `macro_steps_total`, the histogram
+/// vLLM's names under the `hamburger:` prefix, plus our own: `request_failure_total` (requests the engine
+/// ended because it could not compute them: a forward pass failed or logits were not finite), and
+/// HAMburger's `macro_steps_total`, the histogram
 /// `tokens_per_step`, the gauge `kv_entries_per_generated_token`, and vLLM's speculative-decoding
 /// counters with each macro step counted as a draft of K - 1 extra positions of which k - 1 were
 /// accepted (`spec_decode_num_accepted_tokens_per_pos{position}` counts steps that filled extra
@@ -18,6 +20,7 @@ struct EngineMetricsText {
         gauge("hamburger:num_requests_waiting", "\(stats.waitingCount)")
         gauge("hamburger:kv_cache_usage_perc", "\(stats.kvUsage)")
         counter("hamburger:num_preemptions_total", stats.preemptionsTotal)
+        counter("hamburger:request_failure_total", stats.requestsFailed)
         counter("hamburger:prefix_cache_queries_total", stats.prefixCacheQueriesTotal)
         counter("hamburger:prefix_cache_hits_total", stats.prefixCacheHitsTotal)
         histogram("hamburger:iteration_tokens_total", stats.iterationRows)

@@ -38,7 +38,7 @@ extension OpenAIHandler {
         let options = CompletionSession.Options(flavor: .completion, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: body.logprobs, model: settings.servedModelName)
-        try run(choices: choices, options: options, idPrefix: "cmpl", model: model, responder: responder, log: log)
+        try run(choices: choices, options: options, idPrefix: "cmpl", model: model, request: request, responder: responder, log: log)
     }
 
     func startChat(_ request: HTTPRequest, model: ServedModel, responder: HTTPResponder,
@@ -62,7 +62,7 @@ extension OpenAIHandler {
         let options = CompletionSession.Options(flavor: .chat, stream: body.stream ?? false,
                                                 includeUsage: body.streamOptions?.includeUsage ?? false,
                                                 stops: try fields.stopStrings(), logprobs: logprobs, model: settings.servedModelName)
-        try run(choices: choices, options: options, idPrefix: "chatcmpl", model: model, responder: responder, log: log)
+        try run(choices: choices, options: options, idPrefix: "chatcmpl", model: model, request: request, responder: responder, log: log)
     }
 
     /// The request's output constraint; `ignore_eos` cannot go with one (a finished JSON value must end).
@@ -108,10 +108,16 @@ extension OpenAIHandler {
         return choices
     }
 
+    /// Starts the session; an engine failure that ends it before any byte was sent comes back here to
+    /// be answered like every other error (`send`).
     private func run(choices: [CompletionSession.Choice], options: CompletionSession.Options, idPrefix: String, model: ServedModel,
-                     responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
+                     request: HTTPRequest, responder: HTTPResponder, log: @escaping @Sendable (Int, Int, Int) -> Void) throws(APIError) {
         let session = CompletionSession(id: nextID(idPrefix), options: options, choices: choices, tokenizer: model.tokenizer,
-                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log)
+                                        engine: model.engine, metrics: metrics, responder: responder, onDone: log,
+                                        onError: { [self] error in
+                                            send(error, to: responder, request: request)
+                                            log(error.status, 0, 0)
+                                        })
         do { try session.start() } catch { throw APIError(error) }
     }
 }
@@ -139,7 +145,7 @@ extension APIError {
             self = .invalidField(param: "decoding", message: error.description)
         case .engineStopped:
             self = .unavailable("The server is shutting down and takes no new requests.")
-        case .duplicateRequestId, .invalidConfiguration:
+        case .duplicateRequestId, .invalidConfiguration, .nonFiniteLogits, .forwardFailed:
             self = .internalError(error.description)
         }
     }

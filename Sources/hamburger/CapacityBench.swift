@@ -108,6 +108,8 @@ struct CapacityBench {
                 case let .finished(_, _, _, cachedTokens):
                     cached.withLock { $0 += cachedTokens }
                     done.signal()
+                case .failed:
+                    done.signal()
                 }
             }
         }

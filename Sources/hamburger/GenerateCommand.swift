@@ -93,6 +93,7 @@ struct GenerateCommand: ParsableCommand {
         do { results = try engine.generate(requests) } catch { throw CLIError("\(error)") }
         for (input, result) in zip(inputs, results) {
             let text = (try? tokenizer.decode(result.tokenIds.map(Int.init), skipSpecialTokens: true)) ?? ""
+            if let failure = result.failure { FileHandle.standardError.write(Data("error: \(failure)\n".utf8)) }
             if json {
                 struct Output: Encodable {
                     let prompt: String; let token_ids: [Int32]; let text: String; let finish_reason: String
@@ -125,6 +126,10 @@ struct GenerateCommand: ParsableCommand {
                     break  // not asked for here
                 case .finished:
                     FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
+                    done.signal()
+                case let .failed(error, _, _):
+                    FileHandle.standardOutput.write(Data((printer.detokenizer.finish() + "\n").utf8))
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                     done.signal()
                 }
             }

@@ -11,7 +11,18 @@ import Llama
 /// turns the hash into pseudo-random logits. So the next token depends on the whole history as stored
 /// in the pages: a wrong block table, a block shared by two sequences, or a wrong position changes the
 /// output. `referenceLogits(history:)` computes the same logits straight from a history, with no cache.
+///
+/// Two faults can be injected, to test the engine's failure path: `poisonsRow(history)` puts one NaN in
+/// that output row's logits (a model gone bad for one sequence), `failsPass(batch)` makes `forward` throw
+/// before it writes anything (a pass that fails as a whole).
 final class FakeForwardModel: ForwardModel {
+    /// History of one output row: every (token, position) pair stored in the sequence's KV slots.
+    typealias History = [(token: Int32, position: Int32)]
+    /// What `forward` throws when `failsPass` says so.
+    struct InjectedFault: Error, CustomStringConvertible {
+        var description: String { "injected fault" }
+    }
+
     let vocabSize: Int
     let kvLayerCount = 2
     let kvEntryWidth = 4
@@ -20,6 +31,8 @@ final class FakeForwardModel: ForwardModel {
     let endOfSequenceTokenIds: [Int32]
     /// Records what the engine did, for assertions (thread-safe; the engine thread writes it).
     let recorder: ForwardRecorder?
+    let poisonsRow: (@Sendable (History) -> Bool)?
+    let failsPass: (@Sendable (ForwardBatch) -> Bool)?
     /// `HamburgerBase`'s members: the fake has no embeddings or LM head (the engine tests run no adapter).
     let hiddenSize = 4
     let pool = try! ThreadPool(threadCount: 1)
@@ -30,15 +43,19 @@ final class FakeForwardModel: ForwardModel {
         [Float](repeating: 0, count: rowCount * vocabSize)
     }
 
-    init(vocabSize: Int = 64, contextLength: Int = 512, endOfSequenceTokenIds: [Int32] = [63], recorder: ForwardRecorder? = nil) {
+    init(vocabSize: Int = 64, contextLength: Int = 512, endOfSequenceTokenIds: [Int32] = [63], recorder: ForwardRecorder? = nil,
+         poisonsRow: (@Sendable (History) -> Bool)? = nil, failsPass: (@Sendable (ForwardBatch) -> Bool)? = nil) {
         self.vocabSize = vocabSize
         self.contextLength = contextLength
         self.endOfSequenceTokenIds = endOfSequenceTokenIds
         self.recorder = recorder
+        self.poisonsRow = poisonsRow
+        self.failsPass = failsPass
     }
 
-    func forward(_ batch: ForwardBatch, pages: KVPages) -> ForwardOutput {
+    func forward(_ batch: ForwardBatch, pages: KVPages) throws -> ForwardOutput {
         precondition(pages.layout.elementType == .float32, "the fake model writes Float pages")
+        if failsPass?(batch) == true { throw InjectedFault() }
         let blockSize = pages.layout.blockSize
         func keyBlock(_ layer: Int, _ block: Int) -> UnsafeMutablePointer<Float> {
             pages.keyBlock(layer: layer, block: block).assumingMemoryBound(to: Float.self)
@@ -64,16 +81,20 @@ final class FakeForwardModel: ForwardModel {
                     pages.valueBlock(layer: layer, block: block).assumingMemoryBound(to: Float.self)[(slot % blockSize) * kvEntryWidth] = token + 0.5
                 }
             }
-            guard slice.wantsOutput else { continue }
-            var history: [(token: Int32, position: Int32)] = []
             let last = slice.cachedEntryCount + slice.rowCount - 1
-            for slot in 0 ... last {
-                let block = Int(slice.blockTable[slot / blockSize])
-                let key = keyBlock(kvLayerCount - 1, block) + (slot % blockSize) * kvEntryWidth
-                history.append((Int32(key[0]), Int32(key[1])))
+            let outputSlots = slice.outputsEveryRow ? Array(slice.cachedEntryCount ... last) : (slice.wantsOutput ? [last] : [])
+            for outputSlot in outputSlots {
+                var history: History = []
+                for slot in 0 ... outputSlot {
+                    let block = Int(slice.blockTable[slot / blockSize])
+                    let key = keyBlock(kvLayerCount - 1, block) + (slot % blockSize) * kvEntryWidth
+                    history.append((Int32(key[0]), Int32(key[1])))
+                }
+                var row = Self.referenceLogits(history: history, vocabSize: vocabSize)
+                if poisonsRow?(history) == true { row[history.count % vocabSize] = .nan }
+                logits += row
+                outputRows += 1
             }
-            logits += Self.referenceLogits(history: history, vocabSize: vocabSize)
-            outputRows += 1
         }
         return ForwardOutput(rowCount: outputRows, logits: logits, finalNormed: [], features: [])
     }

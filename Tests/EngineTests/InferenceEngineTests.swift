@@ -301,7 +301,7 @@ import Testing
         for await event in stream {
             switch event {
             case let .tokens(ids, _): tokens += ids
-            case .finished: final = event
+            case .finished, .failed: final = event
             case .promptLogprobs: Issue.record("no prompt logprobs were asked for")
             }
         }
@@ -345,7 +345,7 @@ final class EventLog: @unchecked Sendable {
     func append(_ id: String, _ event: GenerationEvent) {
         condition.lock()
         log[id, default: []].append(event)
-        if case .finished = event { finishedCount += 1 }
+        if event.isTerminal { finishedCount += 1 }
         condition.broadcast()
         condition.unlock()
     }

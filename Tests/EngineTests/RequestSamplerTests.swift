@@ -30,8 +30,8 @@ import Testing
                                     logprobCount: 1, seed: 1)
         let token = Self.sample(&banned, logits)
         #expect(token.tokenId == 3, "the argmax is banned; the runner-up wins")
-        #expect(token.logprob?.logprob == RequestSampler.logprob(of: 3, logits: UnsafeBufferPointer(start: logits, count: 4), alternatives: 0).logprob,
-                "logprobs stay those of the raw logits")
+        let raw = logits.withUnsafeBufferPointer { RequestSampler.logprob(of: 3, logits: $0, alternatives: 0).logprob }
+        #expect(token.logprob?.logprob == raw, "logprobs stay those of the raw logits")
         var forced = RequestSampler(parameters: SamplingParameters(temperature: 1.5, seed: 7, logitBias: [2: 100]), promptTokenIds: [],
                                     logprobCount: nil, seed: 1)
         for step in 0 ..< 200 {

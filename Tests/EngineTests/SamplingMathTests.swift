@@ -154,4 +154,15 @@ import Testing
             #expect(abs(fast[index] - expected) < 1e-6, "token \(index)")
         }
     }
+
+    @Test func nonFiniteCountFindsNaNAndInfinitiesAnywhere() {
+        var logits = Self.randomLogits(1_000, seed: 7)
+        #expect(logits.withUnsafeBufferPointer { SamplingMath.nonFiniteCount($0) } == 0)
+        logits[0] = .nan
+        logits[500] = .infinity
+        logits[999] = -.infinity
+        #expect(logits.withUnsafeBufferPointer { SamplingMath.nonFiniteCount($0) } == 3)
+        #expect(logits.withUnsafeBufferPointer { SamplingMath.nonFiniteCount($0) } == logits.filter { !$0.isFinite }.count)
+        #expect([Float.greatestFiniteMagnitude, -.greatestFiniteMagnitude].withUnsafeBufferPointer { SamplingMath.nonFiniteCount($0) } == 0)
+    }
 }

@@ -146,6 +146,7 @@ import TestSupport
             switch event {
             case let .tokens(ids, _): sizes.append(ids.count)
             case let .finished(_, _, completionTokens, _): completion = completionTokens
+            case let .failed(error, _, _): Issue.record("the engine failed the request: \(error)")
             case .promptLogprobs: Issue.record("no prompt logprobs were asked for")
             }
         }

@@ -127,4 +127,39 @@ import Testing
         var whole = machine(stream: false)
         #expect(whole.submitFailed(.overloaded(retryAfterSeconds: 1)) == [])
     }
+
+    @Test func anEngineFailureMidStreamSendsAnErrorEventThenDone() throws {
+        var m = machine(stream: true, choices: [(3, ""), (3, "")])
+        _ = m.start()
+        let before = m.receive(.tokens(ids("ok"), logprobs: nil), choice: 1, now: 2_000)
+        #expect(try events(before).count == 1)
+        let failure = EngineError.nonFiniteLogits(requestId: "seq-1", nonFiniteCount: 2, vocabSize: 256)
+        let actions = m.receive(.failed(failure, promptTokens: 3, completionTokens: 1), choice: 0, now: 3_000)
+        // The other choice is stopped; the stream ends with the error event, then [DONE].
+        #expect(actions.first == .cancelAll)
+        #expect(actions.suffix(3) == [.write(Data("data: [DONE]\n\n".utf8)), .endStream, .completed(Usage(promptTokens: 6, completionTokens: 1, cachedTokens: 0))])
+        let frames = try events(actions)
+        #expect(frames.count == 1, "no finish chunk: the error is the choice's last word")
+        let error = try #require(frames.first?["error"] as? [String: Any])
+        #expect(error["type"] as? String == "server_error")
+        #expect(error["code"] as? String == "internal_error")
+        #expect((error["message"] as? String)?.contains("non-finite logits") == true)
+        #expect(frames.first?.keys.sorted() == ["error"])
+        #expect(m.isDone)
+        // What the other choice hears afterwards goes nowhere.
+        #expect(m.receive(.tokens(ids("late"), logprobs: nil), choice: 1, now: 4_000) == [])
+        #expect(m.receive(.finished(.abort, promptTokens: 3, completionTokens: 5), choice: 1, now: 4_000) == [])
+        #expect(m.clientClosed() == [])
+    }
+
+    @Test func anEngineFailureBeforeTheResponseIsA500() throws {
+        var m = machine(stream: false)
+        _ = m.start()
+        _ = m.receive(.tokens(ids("par"), logprobs: nil), choice: 0, now: 2_000)
+        let failure = EngineError.forwardFailed(requestId: "seq-1", reason: "injected")
+        let actions = m.receive(.failed(failure, promptTokens: 3, completionTokens: 3), choice: 0, now: 3_000)
+        #expect(actions == [.cancelAll, .respondError(.internalError(failure.description))])
+        #expect(APIError.internalError(failure.description).status == 500)
+        #expect(m.isDone)
+    }
 }

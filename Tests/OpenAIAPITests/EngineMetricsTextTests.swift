@@ -11,6 +11,7 @@ import Testing
         stats.waitingCount = 2
         stats.kvBlocksUsed = 2
         stats.preemptionsTotal = 1
+        stats.requestsFailed = 2
         stats.prefixCacheQueriesTotal = 40
         stats.prefixCacheHitsTotal = 16
         for rows in [1.0, 12, 300] { stats.iterationRows.observe(rows) }
@@ -22,7 +23,7 @@ import Testing
         let lines = Set(EngineMetricsText(Self.stats()).text.split(separator: "\n").map(String.init))
         for expected in [
             "hamburger:num_requests_running 3", "hamburger:num_requests_waiting 2", "hamburger:kv_cache_usage_perc 0.25",
-            "hamburger:num_preemptions_total 1", "hamburger:prefix_cache_queries_total 40", "hamburger:prefix_cache_hits_total 16",
+            "hamburger:num_preemptions_total 1", "hamburger:request_failure_total 2", "hamburger:prefix_cache_queries_total 40", "hamburger:prefix_cache_hits_total 16",
             #"hamburger:iteration_tokens_total_bucket{le="1.0"} 1"#, #"hamburger:iteration_tokens_total_bucket{le="16.0"} 2"#,
             #"hamburger:iteration_tokens_total_bucket{le="+Inf"} 3"#, "hamburger:iteration_tokens_total_count 3",
             "hamburger:iteration_tokens_total_sum 313.0", #"hamburger:request_queue_time_seconds_bucket{le="0.001"} 0"#,
