@@ -57,6 +57,25 @@ typedef struct {
 void ck_qpacked_matmul(const ck_qpacked_product *products, int count, const int8_t *qs, const int8_t *qs_lo,
                        const float *d, const float *s, int M, int K, ck_path path, ck_pool *pool);
 
+/// Writes W (N rows of K/32 blocks of `format`) re-quantized as N rows of Q4_1 blocks into `out`
+/// (N * K/32 * 20 bytes): per block, d = (max - min)/15 and m = min rounded to f16, and each weight's
+/// quant the nearest of 0...15 against those stored values. A coarser copy for a product whose best
+/// outputs are recomputed from the original afterwards (the LM head's shortlist). Returns 0 for a bad
+/// shape or format (nothing written), 1 otherwise.
+int ck_requantize_q4_1(void *out, const void *w, ck_qformat format, int N, int K);
+
+/// Most candidates `ck_qshortlist_rescore` recomputes per row.
+#define CK_SHORTLIST_MAX 256
+
+/// For each of the M rows of y (row m at y + m*ldy, N values from a coarse product such as a Q4_1 copy
+/// of W with int8 activations), finds the `candidates` largest values (at most CK_SHORTLIST_MAX) and
+/// overwrites each with the product of the float row x[m] (at x + m*ldx) with row n of W (N rows of
+/// K/32 blocks of `format`), as `ck_qmatmul_f32` computes it. So the best outputs, those that decide a
+/// greedy pick and most of a softmax, are those of the float path, at the cost of `candidates` rows.
+/// Runs on the calling thread. Bad shapes do nothing.
+void ck_qshortlist_rescore(float *y, size_t ldy, const float *x, size_t ldx, const void *w, ck_qformat format, int M,
+                           int N, int K, int candidates, ck_path path);
+
 #ifdef __cplusplus
 }
 #endif
