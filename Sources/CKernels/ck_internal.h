@@ -91,6 +91,8 @@ void ck_qmatmul_avx512(const ck_qargs *a, int n_begin, int n_end);
 void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx2(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx512(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
+void ck_quantize_rows_q8x2_avx512(int8_t *hi, int8_t *lo, float *d, float *s, const float *x, size_t ldx, int rows,
+                                  int cols);
 
 /// Arguments of one f16-weight product (Float activations), shared by every path.
 typedef struct {

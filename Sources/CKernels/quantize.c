@@ -40,8 +40,16 @@ void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t 
 }
 
 void ck_quantize_rows_q8x2(int8_t *hi, int8_t *lo, float *d, float *s, const float *x, size_t ldx, int rows,
-                           int cols) {
+                           int cols, ck_path path) {
     if (rows <= 0 || cols <= 0 || cols % CK_QBLOCK != 0) return;
+#if defined(__x86_64__)
+    if (ck_resolve_path(path, CK_KIND_QUANTIZED) == CK_PATH_AVX512) {
+        ck_quantize_rows_q8x2_avx512(hi, lo, d, s, x, ldx, rows, cols);
+        return;
+    }
+#else
+    (void)path;
+#endif
     const int nb = cols / CK_QBLOCK;
     const float top = (float)CK_Q8X2_MAX;
     for (int r = 0; r < rows; r++) {

@@ -13,7 +13,7 @@ public func quantizeActivations(
                                        capacity: output.rowCapacity, what: "activation input")
     let cPath = try path.checked(for: .quantized)
     if let low = output.lowValues {
-        ck_quantize_rows_q8x2(output.values, low, output.scales, output.blockSums, base, stride, Int32(rowCount), Int32(columns))
+        ck_quantize_rows_q8x2(output.values, low, output.scales, output.blockSums, base, stride, Int32(rowCount), Int32(columns), cPath)
     } else {
         ck_quantize_rows_q8(output.values, output.scales, output.blockSums, base, stride, Int32(rowCount),
                             Int32(columns), cPath)

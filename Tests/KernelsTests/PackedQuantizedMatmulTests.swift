@@ -53,6 +53,16 @@ final class PackedQuantizedMatmulTests: XCTestCase {
         let x = random.activations(count: rows * columns)
         let q = try QuantizedActivations(rowCapacity: rows, columnCount: columns, digitCount: 2)
         try x.withUnsafeBufferPointer { try quantizeActivations(output: q, input: $0, rowCount: rows) }
+        // Every path gives the scalar path's bits.
+        let scalar = try QuantizedActivations(rowCapacity: rows, columnCount: columns, digitCount: 2)
+        try x.withUnsafeBufferPointer { try quantizeActivations(output: scalar, input: $0, rowCount: rows, path: .scalar) }
+        for r in 0..<rows {
+            XCTAssertEqual(Array(q.values(row: r)), Array(scalar.values(row: r)))
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: q.lowValues! + r * columns, count: columns)),
+                           Array(UnsafeBufferPointer(start: scalar.lowValues! + r * columns, count: columns)))
+            XCTAssertEqual(Array(q.scales(row: r)), Array(scalar.scales(row: r)))
+            XCTAssertEqual(Array(q.blockSums(row: r)), Array(scalar.blockSums(row: r)))
+        }
         for r in 0..<rows {
             let high = q.values(row: r), low = UnsafeBufferPointer(start: q.lowValues! + r * columns, count: columns)
             for b in 0..<(columns / 32) {

@@ -94,9 +94,9 @@ void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t 
 /// d = amax/16256, q = round-half-even(x/d) in [-16256, 16256], written as `hi` = floor(q/128) and
 /// `lo` = q - 128*hi (both [rows][cols]), and s = d * sum(q). An integer product then takes two int8
 /// dot products per weight chunk (128 * (w . hi) + w . lo) for 1/128 of the int8 rounding error.
-/// Portable C on every path (a row costs little next to its products).
+/// Every path gives identical bits for finite input (AVX-512, else portable C).
 void ck_quantize_rows_q8x2(int8_t *hi, int8_t *lo, float *d, float *s, const float *x, size_t ldx, int rows,
-                           int cols);
+                           int cols, ck_path path);
 
 // MARK: - Thread pool
 
