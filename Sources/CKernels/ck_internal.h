@@ -34,6 +34,30 @@ static inline float ck_half_to_float(uint16_t h) {
     return f;
 }
 
+/// IEEE half bits of `f`, rounded to nearest even.
+static inline uint16_t ck_float_to_half(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    const uint32_t a = u & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu));  // NaN, quieted
+    if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u);  // >= 65520 rounds to infinity (or is one)
+    if (a >= 0x38800000u) {                                    // a normal half (>= 2^-14)
+        uint32_t m = a - 0x38000000u;                          // rebias the exponent: 127 -> 15
+        m += 0xFFFu + ((m >> 13) & 1u);                        // round to nearest even (a carry bumps the exponent)
+        return (uint16_t)(sign | (m >> 13));
+    }
+    if (a <= 0x33000000u) return sign;  // <= 2^-25: rounds to zero (2^-25 itself is a tie to even 0)
+    // A half denormal: units of 2^-24.
+    const uint32_t exponent = a >> 23;
+    const uint32_t mantissa = (a & 0x7FFFFFu) | 0x800000u;
+    const uint32_t shift = 126u - exponent;  // 14...24
+    uint32_t q = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+    if (rest > halfway || (rest == halfway && (q & 1u))) q++;
+    return (uint16_t)(sign | q);
+}
+
 /// Reads the little-endian u16 at `p` (blocks are packed, so fields may be unaligned).
 static inline uint16_t ck_load_u16(const void *p) {
     uint16_t v;
@@ -67,6 +91,8 @@ void ck_qmatmul_avx512(const ck_qargs *a, int n_begin, int n_end);
 void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx2(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx512(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
+void ck_quantize_rows_q8x2_avx512(int8_t *hi, int8_t *lo, float *d, float *s, const float *x, size_t ldx, int rows,
+                                  int cols);
 
 /// Arguments of one f16-weight product (Float activations), shared by every path.
 typedef struct {

@@ -9,6 +9,7 @@ typedef struct {
     int avx512_vnni;    // AVX-512 F/BW/VL + VNNI, with ZMM state enabled by the OS
     int avx512_bf16;    // AVX-512 F/BW/VL + BF16, with ZMM state enabled by the OS
     int avx512;         // AVX-512 F/BW/VL, with ZMM state enabled by the OS
+    int avx_vnni;       // AVX2 (as above) + AVX-VNNI (VEX-encoded vpdpbusd), with YMM state
 } ck_features;
 
 static uint64_t ck_xgetbv0(void) {
@@ -18,7 +19,7 @@ static uint64_t ck_xgetbv0(void) {
 }
 
 static ck_features ck_detect(void) {
-    ck_features f = {0, 0, 0, 0};
+    ck_features f = {0, 0, 0, 0, 0};
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
     int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
@@ -35,7 +36,9 @@ static ck_features ck_detect(void) {
     unsigned a1 = 0, b1, c1, d1;
     if (a >= 1) __cpuid_count(7, 1, a1, b1, c1, d1);
     int bf16 = (a1 >> 5) & 1;
+    int avx_vnni = (a1 >> 4) & 1;
     f.avx2 = avx2 && fma && f16c;
+    f.avx_vnni = f.avx2 && avx_vnni;
     int avx512 = f.avx2 && zmm_state && avx512f && avx512bw && avx512vl;
     f.avx512_vnni = avx512 && vnni;
     f.avx512_bf16 = avx512 && bf16;
@@ -60,6 +63,7 @@ int ck_path_supported(ck_path path, ck_kind kind) {
     case CK_PATH_AUTO:
     case CK_PATH_SCALAR: return 1;
     case CK_PATH_AVX2: return f.avx2;
+    case CK_PATH_AVX_VNNI: return kind == CK_KIND_PACKED && f.avx_vnni;
     case CK_PATH_AVX512:
         switch (kind) {
         case CK_KIND_BF16: return f.avx512_bf16;
@@ -78,6 +82,7 @@ int ck_path_supported(ck_path path, ck_kind kind) {
 
 ck_path ck_best_path(ck_kind kind) {
     if (ck_path_supported(CK_PATH_AVX512, kind)) return CK_PATH_AVX512;
+    if (ck_path_supported(CK_PATH_AVX_VNNI, kind)) return CK_PATH_AVX_VNNI;
     if (ck_path_supported(CK_PATH_AVX2, kind)) return CK_PATH_AVX2;
     return CK_PATH_SCALAR;
 }

@@ -4,30 +4,6 @@
 #include <float.h>
 #include <math.h>
 
-/// IEEE half bits of `f`, rounded to nearest even.
-static inline uint16_t ck_float_to_half(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
-    const uint32_t a = u & 0x7FFFFFFFu;
-    if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu));  // NaN, quieted
-    if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u);  // >= 65520 rounds to infinity (or is one)
-    if (a >= 0x38800000u) {                                    // a normal half (>= 2^-14)
-        uint32_t m = a - 0x38000000u;                          // rebias the exponent: 127 -> 15
-        m += 0xFFFu + ((m >> 13) & 1u);                        // round to nearest even (a carry bumps the exponent)
-        return (uint16_t)(sign | (m >> 13));
-    }
-    if (a <= 0x33000000u) return sign;  // <= 2^-25: rounds to zero (2^-25 itself is a tie to even 0)
-    // A half denormal: units of 2^-24.
-    const uint32_t exponent = a >> 23;
-    const uint32_t mantissa = (a & 0x7FFFFFu) | 0x800000u;
-    const uint32_t shift = 126u - exponent;  // 14...24
-    uint32_t q = mantissa >> shift;
-    const uint32_t rest = mantissa & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
-    if (rest > halfway || (rest == halfway && (q & 1u))) q++;
-    return (uint16_t)(sign | q);
-}
-
 CK_DEFINE_F32_TO_16(ck_f32_to_f16, CK_KIND_FLOAT, ck_float_to_half)
 
 size_t ck_kv_span_bytes(ck_kv_format format, int elements) {

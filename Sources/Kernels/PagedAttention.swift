@@ -16,11 +16,14 @@ import CKernels
 ///   - query: `[headCount * headDim]`, RoPE already applied.
 ///   - headCount: a positive multiple of `kvHeadCount` (query heads `g * group ..< (g + 1) * group` share
 ///     KV head `g`); heads that break this get NaN outputs rather than a crash.
+///   - kvHeads: the KV heads (and their query heads) to compute, all by default; the other heads' outputs
+///     are left as they are, so the groups of one row can run as separate tasks.
 ///   - scores: scratch of at least `pagedAttentionScoreCount(entryCount:headCount:kvHeadCount:)` floats
 ///     (`[headCount / kvHeadCount][entryCount]`).
 public func pagedAttention(
     output: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, kv: PagedKVView, entryCount: Int,
-    headCount: Int, kvHeadCount: Int, headDim: Int, scores: UnsafeMutablePointer<Float>, path: KernelPath = .automatic
+    headCount: Int, kvHeadCount: Int, headDim: Int, kvHeads: Range<Int>? = nil, scores: UnsafeMutablePointer<Float>,
+    path: KernelPath = .automatic
 ) {
     guard kvHeadCount > 0, headCount >= kvHeadCount, headCount % kvHeadCount == 0 else {
         output.update(repeating: .nan, count: max(headCount, 0) * max(headDim, 0))
@@ -37,7 +40,7 @@ public func pagedAttention(
     let scale = 1 / Float(headDim).squareRoot()
     let blockSize = Int32(kv.blockSize), width = Int32(kv.entryWidth), dim = Int32(headDim), count = Int32(entryCount)
     let cPath = path.cValue
-    for kvHead in 0..<kvHeadCount {
+    for kvHead in (kvHeads ?? 0..<kvHeadCount).clamped(to: 0..<kvHeadCount) {
         let kvOffset = Int32(kvHead * headDim)
         let q = query + kvHead * group * headDim, out = output + kvHead * group * headDim
         ck_kv_scores(scores, q, Int32(group), kv.keys, format, kv.blockTable, blockSize, width, kvOffset, dim, count, scale, cPath)

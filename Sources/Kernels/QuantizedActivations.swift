@@ -2,6 +2,10 @@
 /// `columnCount` values, each block of 32 stored as 32 int8 `values` with one float `scale` d and one
 /// float `blockSum` s = d * sum(q). (s carries Q4_1's `m` term and the zero points of Q4_0/Q8_0.)
 ///
+/// With `digitCount` 2 each value is about 15 bits in two int8 digits (`ck_quantize_rows_q8x2`):
+/// `values` holds the high digits and `lowValues` the low ones, for products that take two int8 dot
+/// products per weight chunk (`packedQuantizedMatmul`) at 1/128 of the int8 rounding error.
+///
 /// Created once per layer width and reused every step; `quantizeActivations` fills it and
 /// `quantizedMatmul` reads it. Owned by one thread at a time (the engine thread), so it is not Sendable.
 public final class QuantizedActivations {
@@ -9,11 +13,15 @@ public final class QuantizedActivations {
     public let rowCapacity: Int
     /// Values per row (K), a multiple of 32.
     public let columnCount: Int
+    /// int8 digits per value: 1, or 2 (high and low).
+    public let digitCount: Int
     /// Rows filled by the last `quantizeActivations` call.
     public internal(set) var rowCount: Int = 0
 
     /// int8 values, [rowCapacity][columnCount].
     let values: UnsafeMutablePointer<Int8>
+    /// The low digits when `digitCount` is 2, [rowCapacity][columnCount]; nil otherwise.
+    let lowValues: UnsafeMutablePointer<Int8>?
     /// Block scales d, [rowCapacity][columnCount / 32].
     let scales: UnsafeMutablePointer<Float>
     /// Block sums s = d * sum(q), [rowCapacity][columnCount / 32].
@@ -22,17 +30,26 @@ public final class QuantizedActivations {
     /// Blocks per row.
     public var blockCount: Int { columnCount / QuantizedFormat.blockElementCount }
 
-    public init(rowCapacity: Int, columnCount: Int) throws {
+    public init(rowCapacity: Int, columnCount: Int, digitCount: Int = 1) throws {
         guard rowCapacity > 0, rowCapacity <= Int(Int32.max) else {
             throw QuantizedKernelError.invalidShape(what: "activation scratch", rowCount: rowCapacity,
                                                     columnCount: columnCount, reason: "the row capacity must be positive")
         }
         try QuantizedMatrix.validate(rowCount: rowCapacity, columnCount: columnCount)
+        guard digitCount == 1 || digitCount == 2 else {
+            throw QuantizedKernelError.invalidShape(what: "activation scratch", rowCount: rowCapacity, columnCount: columnCount,
+                                                    reason: "activations have 1 or 2 int8 digits, not \(digitCount)")
+        }
+        self.digitCount = digitCount
         self.rowCapacity = rowCapacity
         self.columnCount = columnCount
         let blocks = rowCapacity * (columnCount / QuantizedFormat.blockElementCount)
         values = UnsafeMutableRawPointer.allocate(byteCount: rowCapacity * columnCount, alignment: 64)
             .bindMemory(to: Int8.self, capacity: rowCapacity * columnCount)
+        lowValues = digitCount == 2
+            ? UnsafeMutableRawPointer.allocate(byteCount: rowCapacity * columnCount, alignment: 64)
+                .bindMemory(to: Int8.self, capacity: rowCapacity * columnCount)
+            : nil
         scales = UnsafeMutableRawPointer.allocate(byteCount: blocks * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: blocks)
         blockSums = UnsafeMutableRawPointer.allocate(byteCount: blocks * 4, alignment: 64)
@@ -41,6 +58,7 @@ public final class QuantizedActivations {
 
     deinit {
         values.deallocate()
+        lowValues?.deallocate()
         scales.deallocate()
         blockSums.deallocate()
     }

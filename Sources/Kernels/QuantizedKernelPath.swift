@@ -10,6 +10,8 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     case scalar
     /// AVX2 + FMA + F16C (int8 products with vpmaddubsw; bf16 widened to f32).
     case avx2
+    /// AVX2 with AVX-VNNI (VEX vpdpbusd on ymm): packed int8 products only; other kernels fall back to AVX2.
+    case avxVNNI
     /// AVX-512 F/BW/VL with VNNI (int8 products with vpdpbusd) or with BF16 (vdpbf16ps).
     case avx512
 
@@ -17,6 +19,8 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     /// alone for attention over the KV pages.
     public enum Kernel: Sendable {
         case quantized
+        /// int8 products over row-interleaved packed weights (`packedQuantizedMatmul`).
+        case packed
         case bf16
         case kvCache
         /// Half-precision weights with Float activations (AVX-512 F, or AVX2 with F16C).
@@ -32,6 +36,7 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
     public static func best(for kernel: Kernel) -> KernelPath {
         switch ck_best_path(kernel.cValue) {
         case CK_PATH_AVX512: return .avx512
+        case CK_PATH_AVX_VNNI: return .avxVNNI
         case CK_PATH_AVX2: return .avx2
         default: return .scalar
         }
@@ -42,6 +47,7 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
         case .automatic: return "automatic"
         case .scalar: return "scalar"
         case .avx2: return "AVX2"
+        case .avxVNNI: return "AVX-VNNI"
         case .avx512: return "AVX-512"
         }
     }
@@ -51,6 +57,7 @@ public enum KernelPath: Sendable, CaseIterable, CustomStringConvertible {
         case .automatic: return CK_PATH_AUTO
         case .scalar: return CK_PATH_SCALAR
         case .avx2: return CK_PATH_AVX2
+        case .avxVNNI: return CK_PATH_AVX_VNNI
         case .avx512: return CK_PATH_AVX512
         }
     }
@@ -68,6 +75,7 @@ extension KernelPath.Kernel {
     var cValue: ck_kind {
         switch self {
         case .quantized: return CK_KIND_QUANTIZED
+        case .packed: return CK_KIND_PACKED
         case .bf16: return CK_KIND_BF16
         case .kvCache, .halfWeights: return CK_KIND_FLOAT
         }
@@ -76,6 +84,7 @@ extension KernelPath.Kernel {
     var name: String {
         switch self {
         case .quantized: return "int8"
+        case .packed: return "packed int8"
         case .bf16: return "bf16"
         case .kvCache: return "KV cache attention"
         case .halfWeights: return "f16 weights"

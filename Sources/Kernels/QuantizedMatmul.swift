@@ -2,7 +2,7 @@ import CKernels
 
 /// Quantizes `rowCount` rows of `output.columnCount` floats (row r starts at `input[r * inputRowStride]`)
 /// into `output`: per block of 32, d = amax/127 and q = round-half-even(x/d) in [-127, 127]. Every path
-/// gives identical bits. NaN or infinite inputs give unspecified (finite, non-crashing) blocks.
+/// gives identical bits. Two-digit scratch (`digitCount` 2) gets d = amax/16256 and q in two digits. NaN or infinite inputs give unspecified (finite, non-crashing) blocks.
 public func quantizeActivations(
     output: QuantizedActivations, input: UnsafeBufferPointer<Float>, rowCount: Int,
     inputRowStride: Int? = nil, path: KernelPath = .automatic
@@ -12,8 +12,12 @@ public func quantizeActivations(
     let base = try MatmulBuffers.input(input, rowCount: rowCount, columns: columns, stride: stride,
                                        capacity: output.rowCapacity, what: "activation input")
     let cPath = try path.checked(for: .quantized)
-    ck_quantize_rows_q8(output.values, output.scales, output.blockSums, base, stride, Int32(rowCount),
-                        Int32(columns), cPath)
+    if let low = output.lowValues {
+        ck_quantize_rows_q8x2(output.values, low, output.scales, output.blockSums, base, stride, Int32(rowCount), Int32(columns), cPath)
+    } else {
+        ck_quantize_rows_q8(output.values, output.scales, output.blockSums, base, stride, Int32(rowCount),
+                            Int32(columns), cPath)
+    }
     output.rowCount = rowCount
 }
 
@@ -36,6 +40,10 @@ public func quantizedMatmul(
     }
     guard input.columnCount == weights.columnCount else {
         throw QuantizedKernelError.columnCountMismatch(activations: input.columnCount, weights: weights.columnCount)
+    }
+    guard input.digitCount == 1 else {
+        throw QuantizedKernelError.invalidShape(what: "activations", rowCount: rows, columnCount: input.columnCount,
+                                                reason: "this product takes one int8 digit per value; use packedQuantizedMatmul")
     }
     let base = try MatmulBuffers.output(output, rowCount: rows, width: weights.rowCount, stride: stride)
     let cPath = try path.checked(for: .quantized)

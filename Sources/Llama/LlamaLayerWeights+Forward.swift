@@ -80,9 +80,7 @@ extension LlamaLayerWeights {
             // Attention block.
             rmsNormRows(output: s.normed, input: xp, weight: attentionNorm, rowCount: rows, width: d, epsilon: shape.rmsEpsilon)
             let normedInput = LinearInput(values: s.normed, rows: rows, width: d)
-            query.apply(to: normedInput, output: s.query, pool: pool)
-            key.apply(to: normedInput, output: s.key, pool: pool)
-            value.apply(to: normedInput, output: s.value, pool: pool)
+            LinearWeight.apply([query, key, value], to: normedInput, outputs: [s.query, s.key, s.value], pool: pool)
             if let lora, !lora.rows.isEmpty {
                 lora.adapter.addDelta(.attnQuery, layer: layerIndex, input: s.normed, output: s.query, rows: lora.rows)
                 lora.adapter.addDelta(.attnKey, layer: layerIndex, input: s.normed, output: s.key, rows: lora.rows)
@@ -100,15 +98,17 @@ extension LlamaLayerWeights {
                     storeKVElements(output: kv.keys + offset, input: s.key + r * kvWidth, count: kvWidth, element: element)
                     storeKVElements(output: kv.values + offset, input: s.value + r * kvWidth, count: kvWidth, element: element)
                 }
-                // Rows are independent given the pages, so they split across the pool's threads.
-                let scoreStride = s.scoreStride
-                pool.run(taskCount: rows) { r, thread in
+                // Rows, and the KV-head groups of a row, are independent given the pages, so they split
+                // across the pool's threads (a one-row decode step still uses every thread).
+                let scoreStride = s.scoreStride, kvHeads = shape.kvHeadCount
+                pool.run(taskCount: rows * kvHeads) { task, thread in
+                    let r = task / kvHeads, kvHead = task % kvHeads
                     let view = PagedKVView(keys: UnsafeRawPointer(kv.keys), values: UnsafeRawPointer(kv.values), element: element,
                                            blockTable: tables.baseAddress! + kv.rowTableStart[r],
                                            blockSize: kv.blockSize, entryWidth: kvWidth)
                     pagedAttention(output: s.attention + r * qWidth, query: s.query + r * qWidth,
                                    kv: view, entryCount: kv.rowEntry[r] + 1, headCount: shape.headCount,
-                                   kvHeadCount: shape.kvHeadCount, headDim: shape.headDim,
+                                   kvHeadCount: shape.kvHeadCount, headDim: shape.headDim, kvHeads: kvHead..<kvHead + 1,
                                    scores: s.scores + thread * scoreStride)
                 }
             }
@@ -121,8 +121,7 @@ extension LlamaLayerWeights {
             // Feed-forward block (SwiGLU).
             rmsNormRows(output: s.normed, input: xp, weight: ffnNorm, rowCount: rows, width: d, epsilon: shape.rmsEpsilon)
             let ffnInput = LinearInput(values: s.normed, rows: rows, width: d)
-            gate.apply(to: ffnInput, output: s.gate, pool: pool)
-            up.apply(to: ffnInput, output: s.up, pool: pool)
+            LinearWeight.apply([gate, up], to: ffnInput, outputs: [s.gate, s.up], pool: pool)
             if let lora, !lora.rows.isEmpty {
                 lora.adapter.addDelta(.ffnGate, layer: layerIndex, input: s.normed, output: s.gate, rows: lora.rows)
                 lora.adapter.addDelta(.ffnUp, layer: layerIndex, input: s.normed, output: s.up, rows: lora.rows)

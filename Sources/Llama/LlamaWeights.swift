@@ -49,8 +49,8 @@ public struct LlamaWeights: Sendable {
         }
         outputNorm = try vector("output_norm.weight", d)
         lmHead = file.tensor(named: "output.weight") != nil
-            ? try LinearWeight.load(try info("output.weight", [d, hp.vocabSize]), from: file, precision: lmHeadPrecision ?? precision)
-            : try LinearWeight.load(tokenEmbeddingInfo, from: file, precision: lmHeadPrecision ?? precision)
+            ? try LinearWeight.load(try info("output.weight", [d, hp.vocabSize]), from: file, precision: lmHeadPrecision ?? precision, shortlisted: true)
+            : try LinearWeight.load(tokenEmbeddingInfo, from: file, precision: lmHeadPrecision ?? precision, shortlisted: true)
     }
 
     /// Writes the embedding of `token` (exact, decoded from the file's row) into `output`.

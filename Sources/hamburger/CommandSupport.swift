@@ -7,12 +7,12 @@ import Tokenization
 /// Small shared pieces of the subcommands: loading the model with a readable error, timing, medians.
 enum CommandSupport {
     /// Loads the model, turning any file problem into a message that says what to do.
-    static func loadModel(_ path: String, precision: WeightPrecision, threads: Int) throws -> LlamaModel {
+    static func loadModel(_ path: String, precision: WeightPrecision, lmHeadPrecision: WeightPrecision? = nil, threads: Int) throws -> LlamaModel {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("model file '\(path)' not found; run 'make setup' to download it, or pass --model PATH")
         }
         do {
-            return try LlamaModel(path: path, precision: precision, threadCount: threads > 0 ? threads : nil)
+            return try LlamaModel(path: path, precision: precision, lmHeadPrecision: lmHeadPrecision, threadCount: threads > 0 ? threads : nil)
         } catch {
             throw CLIError("cannot load model '\(path)': \(error)")
         }

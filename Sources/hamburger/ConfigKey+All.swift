@@ -37,7 +37,7 @@ extension ConfigKey {
         .init(name: "max_model_len", kind: .optionalInt, help: "Prompt + max_tokens limit; null = the model's context length.") { $0.maxModelLen = $1.int },
         .init(name: "max_queued_requests", kind: .int, help: "Waiting requests at most; more get 503 with Retry-After.") { $0.maxQueuedRequests = $1.int ?? $0.maxQueuedRequests },
         .init(name: "shutdown_timeout_seconds", kind: .double, help: "On SIGTERM/SIGINT, how long in-flight requests may finish.") { $0.shutdownTimeoutSeconds = $1.double ?? $0.shutdownTimeoutSeconds },
-        .init(name: "weights", kind: .string, help: "How weights are kept: native (the file's quantized blocks), native-int8, bf16 or f32.") { $0.weights = $1.string ?? $0.weights },
+        .init(name: "weights", kind: .string, help: "How weights are kept: native-int8x2 (the file's quantized blocks repacked, integer products on two-digit int8 activations; default), native (the blocks in place, float activations), native-int8 (one digit: fastest, below the quality bar), bf16 or f32.") { $0.weights = $1.string ?? $0.weights },
         .init(name: "threads", kind: .int, help: "Compute threads; 0 = all cores.") { $0.threads = $1.int ?? $0.threads },
         .init(name: "log_level", kind: .string, help: "trace, debug, info, notice, warning, error or critical.") { $0.logLevel = $1.string ?? $0.logLevel },
     ]

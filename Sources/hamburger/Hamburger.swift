@@ -27,8 +27,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Path to the GGUF model file.")
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-    @Option(help: "How weights are kept: native (the file's quantized blocks), native-int8, bf16 or f32.")
-    var weights: WeightPrecision = .native
+    @Option(help: "How weights are kept: native-int8x2 (the file's quantized blocks repacked, integer products on two-digit int8 activations), native (the blocks in place, float activations: the exact reference), native-int8 (one digit: fastest, below the quality bar), bf16 or f32.")
+    var weights: WeightPrecision = .nativeInt8x2
 
     @Option(help: "Compute threads (0 = all cores).")
     var threads: Int = 0

@@ -5,7 +5,7 @@ import KVCache
 import Kernels
 import Llama
 
-/// `hamburger perplexity`: what a lossy KV storage type costs, measured the way quantised inference is
+/// `hamburger perplexity`: what a lossy KV storage type (or weight/activation precision) costs, measured the way quantised inference is
 /// judged rather than by greedy identity: on a fixed text, every position teacher-forced (the text's own
 /// tokens fed one at a time, each stored in the pages and read back by attention), the candidate's
 /// logits against the reference's at the same position: perplexity of the text and its change, top-1
@@ -13,7 +13,7 @@ import Llama
 struct PerplexityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perplexity",
-        abstract: "Teacher-forced perplexity, top-1 agreement and logit change of KV storage types against a reference on a fixed text."
+        abstract: "Teacher-forced perplexity, top-1 agreement and logit change of KV storage types (or weight precisions) against a reference on a fixed text."
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -27,6 +27,9 @@ struct PerplexityCommand: ParsableCommand {
     @Option(help: "Comma-separated KV storage types compared with the reference (--kv-cache-dtype, default float32).")
     var candidates: String = "bfloat16,float16,int8"
 
+    @Option(help: "Comma-separated weight precisions (e.g. native-int8, or LAYERS:HEAD such as native-int8:native for another LM head precision) compared with the reference --weights, each with the reference KV type; replaces --candidates.")
+    var weightCandidates: String?
+
     @Flag(help: "Print one JSON line per storage type instead of a table.")
     var json = false
 
@@ -35,8 +38,23 @@ struct PerplexityCommand: ParsableCommand {
         var nll = 0.0, agree = 0, maxLogitChange: Float = 0
     }
 
+    /// One compared configuration: a model (the reference's, or one loaded in another weight precision)
+    /// with its own pages.
+    private struct Arm {
+        let label: String
+        let model: LlamaModel
+        let pages: KVPages
+    }
+
     func run() throws {
-        let types = try candidates.split(separator: ",").map { name -> KVElementType in
+        let weightTypes = try (weightCandidates ?? "").split(separator: ",").map { entry -> (layers: WeightPrecision, head: WeightPrecision?) in
+            let parts = entry.split(separator: ":").map { WeightPrecision(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard (1...2).contains(parts.count), let layers = parts[0], parts.count == 1 || parts[1] != nil else {
+                throw ValidationError("--weight-candidates: unknown precision '\(entry)'; choose from \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", ")), optionally LAYERS:HEAD")
+            }
+            return (layers, parts.count == 2 ? parts[1] : nil)
+        }
+        let types = weightCandidates != nil ? [] : try candidates.split(separator: ",").map { name -> KVElementType in
             guard let type = KVElementType(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--candidates: unknown KV type '\(name)'; choose from \(KVElementType.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -56,12 +74,18 @@ struct PerplexityCommand: ParsableCommand {
         let blockSize = 16, blockCount = (tokens.count + blockSize - 1) / blockSize
         let table = (0..<blockCount).map(Int32.init)
         let reference = modelOptions.kvCacheDtype
-        let allTypes = [reference] + types
-        let pages = try allTypes.map { type in
+        func pages(_ type: KVElementType) throws -> KVPages {
             KVPages(layout: try KVCacheCapacity.blocks(blockCount).layout(
                 layerCount: hp.layerCount, entryWidth: hp.kvEntryWidth, headDim: hp.headDim, blockSize: blockSize, elementType: type))
         }
-        var tallies = [Tally](repeating: Tally(), count: types.count)
+        var arms = [Arm(label: "\(modelOptions.weights.rawValue) / \(reference)", model: model, pages: try pages(reference))]
+        for type in types { arms.append(Arm(label: "\(modelOptions.weights.rawValue) / \(type)", model: model, pages: try pages(type))) }
+        for (layers, head) in weightTypes {
+            let candidate = try CommandSupport.loadModel(modelOptions.model, precision: layers, lmHeadPrecision: head, threads: modelOptions.threads)
+            let label = head.map { "\(layers.rawValue) (LM head \($0.rawValue))" } ?? layers.rawValue
+            arms.append(Arm(label: "\(label) / \(reference)", model: candidate, pages: try pages(reference)))
+        }
+        var tallies = [Tally](repeating: Tally(), count: arms.count - 1)
         var referenceNLL = 0.0
         let vocab = hp.vocabSize
         let start = DispatchTime.now()
@@ -69,11 +93,11 @@ struct PerplexityCommand: ParsableCommand {
             let batch = ForwardBatch(
                 inputs: [.token(Int32(tokens[position]))], positions: [Int32(position)],
                 slices: [.init(blockTable: table, cachedEntryCount: position, rowStart: 0, rowCount: 1, wantsOutput: true)])
-            let logits = pages.map { model.forward(batch, pages: $0).logits }
+            let logits = arms.map { $0.model.forward(batch, pages: $0.pages).logits }
             let next = Int(tokens[position + 1])
             referenceNLL += Self.negativeLogLikelihood(logits[0], of: next)
             let referenceTop = logits[0].withUnsafeBufferPointer { argmax($0) }
-            for i in types.indices {
+            for i in tallies.indices {
                 let candidate = logits[i + 1]
                 tallies[i].nll += Self.negativeLogLikelihood(candidate, of: next)
                 if candidate.withUnsafeBufferPointer({ argmax($0) }) == referenceTop { tallies[i].agree += 1 }
@@ -86,19 +110,20 @@ struct PerplexityCommand: ParsableCommand {
         let scored = tokens.count - 1
         let refPPL = exp(referenceNLL / Double(scored))
         if !json {
-            print("model: \(modelOptions.model) (\(modelOptions.weights) weights)  text: \(text), \(scored) positions teacher-forced, \(String(format: "%.0f", seconds)) s")
-            print("reference KV: \(reference), perplexity \(String(format: "%.4f", refPPL))")
-            print("| KV type | bytes/entry | perplexity | change | top-1 agreement | max logit change |")
+            print("model: \(modelOptions.model)  text: \(text), \(scored) positions teacher-forced, \(String(format: "%.0f", seconds)) s")
+            print("reference (weights / KV): \(arms[0].label), perplexity \(String(format: "%.4f", refPPL))")
+            print("| weights / KV type | KV bytes/entry | perplexity | change | top-1 agreement | max logit change |")
             print("|---|---|---|---|---|---|")
         }
-        for (i, (type, tally)) in zip(types, tallies).enumerated() {
+        for (i, tally) in tallies.enumerated() {
+            let arm = arms[i + 1]
             let ppl = exp(tally.nll / Double(scored))
             let change = (ppl / refPPL - 1) * 100, agreement = Double(tally.agree) / Double(scored)
-            let bytes = pages[i + 1].layout.bytesPerEntry
+            let bytes = arm.pages.layout.bytesPerEntry
             if json {
-                print(#"{"kv_cache_dtype": "\#(type)", "reference": "\#(reference)", "positions": \#(scored), "bytes_per_entry": \#(bytes), "perplexity": \#(String(format: "%.5f", ppl)), "reference_perplexity": \#(String(format: "%.5f", refPPL)), "perplexity_change_percent": \#(String(format: "%.4f", change)), "top1_agreement": \#(String(format: "%.5f", agreement)), "max_logit_change": \#(String(format: "%.5f", tally.maxLogitChange))}"#)
+                print(#"{"weights": "\#(arm.label)", "kv_cache_dtype": "\#(arm.pages.layout.elementType)", "reference": "\#(arms[0].label)", "positions": \#(scored), "bytes_per_entry": \#(bytes), "perplexity": \#(String(format: "%.5f", ppl)), "reference_perplexity": \#(String(format: "%.5f", refPPL)), "perplexity_change_percent": \#(String(format: "%.4f", change)), "top1_agreement": \#(String(format: "%.5f", agreement)), "max_logit_change": \#(String(format: "%.5f", tally.maxLogitChange))}"#)
             } else {
-                print("| \(type) | \(bytes) | \(String(format: "%.4f", ppl)) | \(String(format: "%+.3f", change))% | \(String(format: "%.2f", agreement * 100))% | \(String(format: "%.4f", tally.maxLogitChange)) |")
+                print("| \(arm.label) | \(bytes) | \(String(format: "%.4f", ppl)) | \(String(format: "%+.3f", change))% | \(String(format: "%.2f", agreement * 100))% | \(String(format: "%.4f", tally.maxLogitChange)) |")
             }
         }
     }

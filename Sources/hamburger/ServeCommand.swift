@@ -128,7 +128,7 @@ final class ServerRuntime: @unchecked Sendable {
         installSignalHandlers()
 
         let started = DispatchTime.now()
-        let model = try CommandSupport.loadModel(settings.model, precision: WeightPrecision(rawValue: settings.weights) ?? .native, threads: settings.threads)
+        let model = try CommandSupport.loadModel(settings.model, precision: WeightPrecision(rawValue: settings.weights) ?? .nativeInt8x2, threads: settings.threads)
         let (tokenizer, template) = try CommandSupport.loadTokenization(settings.model)
         let maxModelLength = min(settings.maxModelLen ?? model.hyperparameters.contextLength, model.hyperparameters.contextLength)
         var engineConfig = EngineConfiguration()

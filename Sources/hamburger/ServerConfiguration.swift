@@ -37,7 +37,7 @@ struct ServerConfiguration: Sendable {
     var maxQueuedRequests = 256
     var shutdownTimeoutSeconds = 30.0
     var threads = 0
-    var weights = "native"
+    var weights = "native-int8x2"
     var logLevel = "info"
 
     /// Loads `path` (if it exists or was named explicitly), then applies environment and flag overrides.
@@ -99,7 +99,7 @@ struct ServerConfiguration: Sendable {
         try check(maxQueuedRequests > 0, "max_queued_requests", "must be positive")
         try check(shutdownTimeoutSeconds >= 0, "shutdown_timeout_seconds", "must not be negative")
         try check(threads >= 0, "threads", "must be 0 (all cores) or more")
-        try check(WeightPrecision(rawValue: weights) != nil, "weights", "must be native, native-int8, bf16 or f32")
+        try check(WeightPrecision(rawValue: weights) != nil, "weights", "must be native-int8x2, native, native-int8, bf16 or f32")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "log_level", "must be one of trace, debug, info, notice, warning, error, critical")
     }
 }

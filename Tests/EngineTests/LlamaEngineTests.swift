@@ -19,7 +19,7 @@ import TestSupport
     }
 
     /// One immutable model shared by every engine in the suite.
-    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath)
+    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath, precision: .native)
     static let fixture: GreedyFixture? = try? TestPaths.loadFixture(GreedyFixture.self, "greedy.json")
     static let maxTokens = 12
 

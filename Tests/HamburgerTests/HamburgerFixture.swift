@@ -27,7 +27,7 @@ struct HamburgerFixture: Decodable {
 
 /// The model, adapters and fixtures the suites share (loaded once per process).
 enum HamburgerTestbed {
-    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath)
+    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath, precision: .native)
 
     /// The trained adapter and its fixture (committed).
     static let trainedFixtureName = "hamburger-greedy.json"

@@ -18,7 +18,7 @@ final class LlamaModelTests: XCTestCase {
         let cases: [Case]
     }
 
-    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath)
+    static let model: LlamaModel? = try? LlamaModel(path: TestPaths.modelPath, precision: .native)
 
     private func loadModel() throws -> LlamaModel {
         try XCTUnwrap(Self.model, "the model did not load from \(TestPaths.modelPath); run 'make setup'")

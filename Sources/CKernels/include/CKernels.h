@@ -23,8 +23,11 @@ typedef enum {
     CK_PATH_SCALAR = 1,
     /// AVX2 + FMA + F16C (int8: vpmaddubsw; bf16: widen to f32 and FMA).
     CK_PATH_AVX2 = 2,
+    /// AVX2 with AVX-VNNI (VEX vpdpbusd on ymm): offered only for the packed int8 products
+    /// (CK_KIND_PACKED); every other kind falls back from it to AVX2.
+    CK_PATH_AVX_VNNI = 3,
     /// AVX-512 F/BW/VL with VNNI (int8: vpdpbusd) or with BF16 (bf16: vdpbf16ps).
-    CK_PATH_AVX512 = 3,
+    CK_PATH_AVX512 = 4,
 } ck_path;
 
 /// Which family of kernels a path is asked about: AVX-512 means VNNI for int8, BF16 for bf16, and
@@ -34,6 +37,9 @@ typedef enum {
     CK_KIND_BF16 = 1,
     /// Float kernels that need only AVX-512 F/BW/VL (the KV cache attention kernels).
     CK_KIND_FLOAT = 2,
+    /// The int8 products over row-interleaved packed weights (CKernelsPacked.h): AVX-512 means VNNI,
+    /// and AVX-VNNI is a path of its own between AVX2 and AVX-512.
+    CK_KIND_PACKED = 3,
 } ck_kind;
 
 /// 1 when `path` can run on this CPU (and OS) for kernels of `kind`; CK_PATH_AUTO is always supported.
@@ -79,6 +85,18 @@ static inline __attribute__((always_inline)) size_t ck_qformat_block_bytes(ck_qf
 /// Outputs: `qs[rows][cols]`, `d[rows][cols/32]`, `s[rows][cols/32]`. Every path gives identical bits.
 void ck_quantize_rows_q8(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols,
                          ck_path path);
+
+/// Largest magnitude of a two-digit activation: 127 * 128, so q = 128 * high + low with high in
+/// [-127, 127] and low in [0, 127] (both int8).
+#define CK_Q8X2_MAX 16256
+
+/// Quantizes as `ck_quantize_rows_q8` but to about 15 bits in two int8 digits: per block of 32,
+/// d = amax/16256, q = round-half-even(x/d) in [-16256, 16256], written as `hi` = floor(q/128) and
+/// `lo` = q - 128*hi (both [rows][cols]), and s = d * sum(q). An integer product then takes two int8
+/// dot products per weight chunk (128 * (w . hi) + w . lo) for 1/128 of the int8 rounding error.
+/// Every path gives identical bits for finite input (AVX-512, else portable C).
+void ck_quantize_rows_q8x2(int8_t *hi, int8_t *lo, float *d, float *s, const float *x, size_t ldx, int rows,
+                           int cols, ck_path path);
 
 // MARK: - Thread pool
 
@@ -151,4 +169,6 @@ void ck_f16w_matmul(float *y, size_t ldy, const float *x, size_t ldx, const uint
 #include "CKernelsF32Act.h"
 // Attention over f32 / bf16 / f16 KV pages.
 #include "CKernelsKV.h"
+// int8 products over weights repacked at load (several rows interleaved per block).
+#include "CKernelsPacked.h"
 #endif
