@@ -43,7 +43,7 @@ from pathlib import Path
 import aiohttp
 
 from . import machine, options
-from .servers import LOOPBACK, ServerProcess, ServerSpec, free_port
+from .servers import LOOPBACK, ServerProcess, ServerSpec, free_port, peer_env
 
 # The user messages of Sources/hamburger/BenchPrompts.swift (keep them in step).
 USER_MESSAGES = (
@@ -85,6 +85,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--peer-bin-dir", type=Path,
                    default=Path(os.environ["PEER_BIN"]) if os.environ.get("PEER_BIN") else None,
                    help="directory with llama-server (scripts/build-llama-peer.sh prints it; default $PEER_BIN)")
+    p.add_argument("--omp-wait-policy", default="passive",
+                   help="OMP_WAIT_POLICY for llama-server (default passive; see `python -m hbench --help`)")
     p.add_argument("--work-dir", type=Path, default=options.REPO / "bench/.work", help="server logs")
     p.add_argument("--request-timeout", type=float, default=3600.0)
     p.add_argument("--json", action="store_true", help="one JSON object per layout instead of the table")
@@ -101,7 +103,7 @@ def server_spec(args, port: int, ctx: int, parallel: int, unified: bool) -> Serv
     argv = [str(args.peer_bin_dir / "llama-server"), "-m", str(args.model), "--host", LOOPBACK, "--port", str(port),
             "-t", str(args.threads), "-tb", str(args.threads), "--parallel", str(parallel), "-c", str(ctx),
             "--kv-unified" if unified else "--no-kv-unified", "--cont-batching", "--no-webui", "--slots"]
-    return ServerSpec("peer-capacity", "llama-server", argv, "/health", None)
+    return ServerSpec("peer-capacity", "llama-server", argv, "/health", None, peer_env(args.omp_wait_policy))
 
 
 async def _chat(session: aiohttp.ClientSession, url: str, message: str, max_tokens: int, stream: bool) -> dict:

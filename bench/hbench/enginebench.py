@@ -12,16 +12,19 @@ median over rounds."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from typing import Callable
 
+from .servers import peer_env
 from .stats import median
 
 DECODE_PROMPT_TOKENS = 32
 
 
-def _run(argv: list[str], timeout: float) -> str:
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+def _run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                         env={**os.environ, **(env or {})})
     if out.returncode != 0:
         raise RuntimeError(f"{argv[0]} exited with {out.returncode}: {out.stderr[-2000:]}")
     return out.stdout
@@ -54,7 +57,7 @@ def ours_round(args) -> dict:
 
 
 def peer_round(args) -> dict:
-    entries = json.loads(_run(peer_argv(args), args.request_timeout))
+    entries = json.loads(_run(peer_argv(args), args.request_timeout, peer_env(args.peer_omp_wait_policy)))
     out: dict = {}
     for e in entries:
         if e.get("n_prompt") == args.prefill_tokens and e.get("n_gen") == 0:
@@ -93,7 +96,7 @@ def run_rounds(args, log: Callable[[str], None]) -> dict:
         commands.update(ours_decode=ours_argv(args, DECODE_PROMPT_TOKENS, args.max_tokens),
                         ours_prefill=ours_argv(args, args.prefill_tokens, 1))
     if "peer" in args.servers:
-        commands["peer"] = peer_argv(args)
+        commands["peer"] = [f"{k}={v}" for k, v in peer_env(args.peer_omp_wait_policy).items()] + peer_argv(args)
     return {"rounds": rounds, "commands": commands}
 
 

@@ -14,7 +14,8 @@ from .servers import ServerProcess, ServerSpec, free_port, ours_spec, peer_spec
 def _spec(name: str, args, port: int, parallel: int) -> ServerSpec:
     if name == "ours":
         return ours_spec(args.hamburger_bin, args.model, port, args.threads, args.max_num_seqs, args.ours_arg)
-    return peer_spec(args.peer_bin_dir, args.model, port, args.threads, parallel, args.peer_slot_ctx, args.peer_arg)
+    return peer_spec(args.peer_bin_dir, args.model, port, args.threads, parallel, args.peer_slot_ctx, args.peer_arg,
+                     args.peer_omp_wait_policy)
 
 
 def _log(text: str) -> None:

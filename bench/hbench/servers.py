@@ -66,8 +66,13 @@ def ours_spec(binary: Path, model: Path, port: int, threads: int, max_num_seqs: 
     return ServerSpec("ours", "hamburger", argv, "/health", None)
 
 
+def peer_env(wait_policy: str) -> dict[str, str]:
+    """The environment llama.cpp's processes get: OMP_WAIT_POLICY when one is chosen (see options.py)."""
+    return {"OMP_WAIT_POLICY": wait_policy} if wait_policy else {}
+
+
 def peer_spec(bin_dir: Path, model: Path, port: int, threads: int, parallel: int, slot_ctx: int,
-              extra: list[str]) -> ServerSpec:
+              extra: list[str], wait_policy: str = "") -> ServerSpec:
     """llama.cpp's own `llama-server` with `parallel` slots (continuous batching is its default), the
     same GGUF and threads as ours (for generation and for prompt batches), and a context of
     `parallel x slot_ctx` tokens: it reserves float16 KV for all of it at start-up and gives each slot
@@ -77,7 +82,7 @@ def peer_spec(bin_dir: Path, model: Path, port: int, threads: int, parallel: int
             "-t", str(threads), "-tb", str(threads), "--parallel", str(parallel),
             "-c", str(parallel * slot_ctx), "--no-kv-unified", "--cont-batching", "--no-webui",
             *extra]
-    return ServerSpec("peer", "llama.cpp (llama-server)", argv, "/health", None)
+    return ServerSpec("peer", "llama.cpp (llama-server)", argv, "/health", None, peer_env(wait_policy))
 
 
 class ServerProcess:
