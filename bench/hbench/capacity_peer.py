@@ -85,8 +85,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--peer-bin-dir", type=Path,
                    default=Path(os.environ["PEER_BIN"]) if os.environ.get("PEER_BIN") else None,
                    help="directory with llama-server (scripts/build-llama-peer.sh prints it; default $PEER_BIN)")
-    p.add_argument("--omp-wait-policy", default="passive",
-                   help="OMP_WAIT_POLICY for llama-server (default passive; see `python -m hbench --help`)")
+    p.add_argument("--omp-wait-policy", default="",
+                   help="OMP_WAIT_POLICY for llama-server (default unset; see `python -m hbench --help`)")
     p.add_argument("--work-dir", type=Path, default=options.REPO / "bench/.work", help="server logs")
     p.add_argument("--request-timeout", type=float, default=3600.0)
     p.add_argument("--json", action="store_true", help="one JSON object per layout instead of the table")

@@ -131,11 +131,11 @@ def write(results: dict, args, argv_line: str) -> Path:
         f"- Ours: one `hamburger serve` process for every concurrency (`--max-num-seqs {args.max_num_seqs}`, KV paged "
         f"on demand). Peer: a fresh `llama-server --parallel C -c C x {args.peer_slot_ctx}` for each concurrency C "
         "(continuous batching on, each slot its own share of the float16 KV); the prefill samples run on its "
-        "first (lowest --parallel) process."
-        + (f" llama-server and llama-bench run with `OMP_WAIT_POLICY={args.peer_omp_wait_policy}`: with llama.cpp's "
-           "default (OpenMP threads spin at every barrier) its decode fell from ~120 to 1-17 tok/s whenever "
-           "another process took one of the two cores (measured here with llama-bench under another engineer's "
-           "benchmark: 1.0 tok/s spinning, 69.4 passive)." if args.peer_omp_wait_policy else ""),
+        "first (lowest --parallel) process. llama.cpp's OpenMP threads spin at every barrier (its default): "
+        "while another process holds one of the two cores its decode drops several-fold (bench/README.md); "
+        "ours slows down under such load too, so rounds taken under other engineers' load vary widely."
+        + (f" llama-server and llama-bench run with `OMP_WAIT_POLICY={args.peer_omp_wait_policy}`."
+           if args.peer_omp_wait_policy else ""),
         f"- Engine level (no HTTP): `hamburger bench` (decode: {enginebench.DECODE_PROMPT_TOKENS}-token prompt, then "
         f"{args.max_tokens} tokens one at a time; prefill: one {args.prefill_tokens}-token forward) against "
         f"`llama-bench -p {args.prefill_tokens} -n {args.max_tokens}` (tg{args.max_tokens} decodes from an empty "
