@@ -62,6 +62,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         "default $PEER_BIN)")
     p.add_argument("--ours-arg", action="append", default=[], help="extra flag for hamburger serve (repeatable)")
     p.add_argument("--peer-arg", action="append", default=[], help="extra flag for llama-server (repeatable)")
+    p.add_argument("--time-budget-min", type=float, default=None,
+                   help="start no further repetition (pair of server sessions) after this many minutes (the report lists the sessions "
+                        "not run); for shared machines where a full run may not finish in time")
     p.add_argument("--out-dir", type=Path, default=REPO / "bench",
                    help="where RESULTS.md, results.json and the PNG plots go (default bench/)")
     p.add_argument("--work-dir", type=Path, default=REPO / "bench/.work", help="server logs")

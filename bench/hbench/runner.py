@@ -106,7 +106,15 @@ def run_all(args) -> dict:
     engine = enginebench.run_rounds(args, _log) if args.engine_rounds > 0 else {"rounds": []}
     sessions = []
     for rep in range(args.repetitions):
+        # Checked once per repetition, so that ours and the peer always come in pairs.
+        over_budget = args.time_budget_min is not None and time.time() - started > args.time_budget_min * 60
         for name in args.servers:
+            if over_budget:
+                _log(f"rep {rep + 1}: {name} not run: the time budget of {args.time_budget_min:g} min is spent")
+                sessions.append({"server": name, "repetition": rep, "runs": [], "prefill": [], "skipped_modes": {},
+                                 "commands": [], "processes": [],
+                                 "error": f"not run: --time-budget-min {args.time_budget_min:g} spent"})
+                continue
             try:
                 sessions.append(run_session(name, rep, args))
             except Exception as error:  # one failed session must not lose the others
