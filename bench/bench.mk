@@ -4,7 +4,7 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-quick
 
-## Benchmark hamburger against llama-cpp-python's server; writes bench/RESULTS.md and PNG plots.
+## Benchmark hamburger against llama.cpp's llama-server --parallel N and llama-bench; writes bench/RESULTS.md and PNG plots.
 bench: setup
 	@bash scripts/bench.sh $(BENCH_ARGS)
 

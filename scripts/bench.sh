@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: `hamburger serve` against llama.cpp's OpenAI-compatible server
-# (llama-cpp-python) on the same GGUF with the same thread count. Writes bench/RESULTS.md,
-# bench/results.json, bench/throughput.png and bench/ttft.png. See bench/README.md.
+# Side-by-side benchmark: `hamburger serve` against llama.cpp's `llama-server --parallel N`, and
+# `hamburger bench` against `llama-bench`, on the same GGUF with the same thread count. Writes
+# bench/RESULTS.md, bench/results.json, bench/throughput.png and bench/ttft.png. See bench/README.md.
 #
 # Idempotent set-up: creates the virtualenv .venv-bench (override with $BENCH_VENV; it is gitignored),
-# installs bench/requirements.txt there when the pins are not satisfied (llama-cpp-python compiles
-# llama.cpp from source for this CPU: several minutes the first time), and brings the release build of
-# `hamburger` up to date (`swift build -c release`; set BENCH_NO_BUILD=1 to use the binary as it is).
+# installs bench/requirements.txt there when the pins are not satisfied, builds llama-server and
+# llama-bench from the llama-cpp-python 0.3.36 sdist's vendored llama.cpp into a cache outside the
+# repository (scripts/build-llama-peer.sh; ${HAMBURGER_PEER_CACHE:-~/.cache/hamburger-peer}; long the
+# first time, reused after), and brings the release build of `hamburger` up to date
+# (`swift build -c release`; set BENCH_NO_BUILD=1 to use the binary as it is).
 # Arguments go to the harness: `scripts/bench.sh --quick`, `scripts/bench.sh --help`.
 set -euo pipefail
 
@@ -28,12 +30,14 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 # Install only when a pin is not satisfied (keeps reruns fast and offline).
 if ! "$VENV/bin/python" "$ROOT/scripts/pins_satisfied.py" "$REQUIREMENTS"; then
-    # A plain CPU build of llama.cpp tuned for this machine; no multimodal library, tools or tests.
-    export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=ON -DGGML_BLAS=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
-    export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
-    echo "bench: installing bench/requirements.txt into $VENV (compiles llama.cpp; several minutes)" >&2
+    echo "bench: installing bench/requirements.txt into $VENV" >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
 fi
+
+# The peer: llama-server and llama-bench (cmake and ninja come from pip into the same virtualenv).
+PEER_BIN="$(PEER_PYTHON="$VENV/bin/python" bash "$ROOT/scripts/build-llama-peer.sh" | tail -n 1)"
+export PEER_BIN
+echo "bench: peer binaries in $PEER_BIN" >&2
 
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     swift build -c release --product hamburger
@@ -43,4 +47,4 @@ HBENCH_INVOCATION="scripts/bench.sh"
 [[ $# -gt 0 ]] && HBENCH_INVOCATION+=" ${*@Q}"
 export HBENCH_INVOCATION
 export PYTHONPATH="$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"
-exec "$VENV/bin/python" -m hbench --peer-python "$VENV/bin/python" "$@"
+exec "$VENV/bin/python" -m hbench --peer-bin-dir "$PEER_BIN" "$@"

@@ -21,24 +21,15 @@ class RequestShape:
     server: str                       # "ours" or "peer"
     mode: str                         # "autoregressive" or "hamburger"
     max_tokens: int
-    peer_eog_ids: tuple[int, ...] = ()
 
     def body(self, prompt: str, stream: bool) -> dict:
         body: dict = {"prompt": prompt, "max_tokens": self.max_tokens, "temperature": 0.0,
                       "stream": stream}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        body["ignore_eos"] = True  # both servers take it (llama-server: a llama.cpp extension)
         if self.server == "ours":
-            body["ignore_eos"] = True
             body["decoding"] = self.mode
-            if stream:
-                body["stream_options"] = {"include_usage": True}
-        else:
-            # llama-cpp-python has no `ignore_eos`: it stops on any end-of-generation token
-            # (llama_vocab_is_eog), so a logit bias of -1e30 masks every one of them. Not `min_tokens`:
-            # in 0.3.36, `min_tokens` together with `logit_bias` ends the completion at once
-            # (finish_reason "stop", no tokens), because `LogitsProcessorList.extend` returns None.
-            body["repeat_penalty"] = 1.0
-            if self.peer_eog_ids:
-                body["logit_bias"] = {str(t): -1e30 for t in self.peer_eog_ids}
         return body
 
 
@@ -158,7 +149,10 @@ async def run_concurrency(base_url: str, shape: RequestShape, prompts: list[str]
         queue.put_nowait(i)
     results: list[RequestResult] = []
     timeout = aiohttp.ClientTimeout(total=timeout_s)
-    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    # A fresh connection per request for both servers: llama-server (cpp-httplib) closes kept-alive
+    # connections on its own schedule, and a request written into one it just closed fails
+    # ("Can not write request body"). Connecting over loopback costs well under a millisecond.
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         async def worker() -> None:
             while True:

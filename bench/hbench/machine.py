@@ -1,8 +1,7 @@
 """Facts about the machine and software for RESULTS.md: CPU model and flags, memory, kernel, load,
-repository commit, and the peer's version and llama.cpp build features."""
+repository commit, and the peer's llama.cpp version."""
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -67,22 +66,13 @@ def git_commit(repo: Path) -> Optional[str]:
         return None
 
 
-_PEER_PROBE = r"""
-import json, sys
-import llama_cpp
-m = llama_cpp.Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)
-vocab = llama_cpp.llama_model_get_vocab(m.model)
-eog = [t for t in range(m.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)]
-print(json.dumps({"version": llama_cpp.__version__, "eog_ids": eog, "eos_id": m.token_eos(),
-                  "system_info": llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()}))
-"""
-
-
-def peer_facts(python: str, model: Path) -> dict:
-    """Ask llama-cpp-python (in the peer's interpreter) for its version, the model's
-    end-of-generation token ids (what it stops on) and its build's CPU features."""
-    out = subprocess.run([python, "-c", _PEER_PROBE, str(model)], capture_output=True, text=True,
-                         timeout=300)
-    if out.returncode != 0:
-        raise RuntimeError(f"could not query llama-cpp-python with {python}: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def peer_facts(bin_dir: Path) -> dict:
+    """`llama-server --version` (llama.cpp's build number and commit, compiler, target), and the build
+    stamp of scripts/build-llama-peer.sh (the CPU flags and compiler the cache key was taken from)."""
+    out = subprocess.run([str(bin_dir / "llama-server"), "--version"], capture_output=True, text=True, timeout=60)
+    text = (out.stdout + out.stderr).strip()
+    version = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("version:")), text[:200])
+    stamp = bin_dir.parent / ".hamburger-peer-built"
+    return {"version": version, "version_output": text,
+            "build_stamp": stamp.read_text().strip() if stamp.exists() else None,
+            "bin_dir": str(bin_dir)}

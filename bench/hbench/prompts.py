@@ -1,5 +1,6 @@
-"""The fixed prompt set. Every prompt starts with a different word so that llama-cpp-python's prefix
-reuse (it keeps the previous request's KV cache and skips the common prefix) cannot favour it."""
+"""The fixed prompt set. Every prompt starts with a different word so that prefix reuse (llama-server
+keeps each slot's previous prompt in its KV and skips the common prefix; ours has a prefix cache)
+cannot favour either server."""
 from __future__ import annotations
 
 DECODE_PROMPTS: tuple[str, ...] = (

@@ -66,17 +66,23 @@ def ours_spec(binary: Path, model: Path, port: int, threads: int, max_num_seqs: 
     return ServerSpec("ours", "hamburger", argv, "/health", None)
 
 
-def peer_spec(python: str, model: Path, port: int, threads: int, n_ctx: int,
-              extra: list[str]) -> ServerSpec:
-    """llama-cpp-python's server: same GGUF, same threads for decode and batch, same context length.
-    `--logits_all False` because its default (True) computes LM-head logits for every prompt token,
-    which only `logprobs` needs; `--interrupt_requests False` because its default cancels a streaming
-    response as soon as another request arrives, which would make concurrent runs meaningless."""
-    argv = [python, "-m", "llama_cpp.server", "--model", str(model), "--host", LOOPBACK,
-            "--port", str(port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
-            "--n_ctx", str(n_ctx), "--logits_all", "False", "--interrupt_requests", "False",
-            "--verbose", "False", *extra]
-    return ServerSpec("peer", "llama.cpp (llama-cpp-python)", argv, "/v1/models", None)
+def peer_env(wait_policy: str) -> dict[str, str]:
+    """The environment llama.cpp's processes get: OMP_WAIT_POLICY when one is chosen (see options.py)."""
+    return {"OMP_WAIT_POLICY": wait_policy} if wait_policy else {}
+
+
+def peer_spec(bin_dir: Path, model: Path, port: int, threads: int, parallel: int, slot_ctx: int,
+              extra: list[str], wait_policy: str = "") -> ServerSpec:
+    """llama.cpp's own `llama-server` with `parallel` slots (continuous batching is its default), the
+    same GGUF and threads as ours (for generation and for prompt batches), and a context of
+    `parallel x slot_ctx` tokens: it reserves float16 KV for all of it at start-up and gives each slot
+    an equal share (`--no-kv-unified`; this version otherwise lets all slots share one pool).
+    `--no-webui` keeps its page out of the way; its log goes to the work directory like ours."""
+    argv = [str(bin_dir / "llama-server"), "-m", str(model), "--host", LOOPBACK, "--port", str(port),
+            "-t", str(threads), "-tb", str(threads), "--parallel", str(parallel),
+            "-c", str(parallel * slot_ctx), "--no-kv-unified", "--cont-batching", "--no-webui",
+            *extra]
+    return ServerSpec("peer", "llama.cpp (llama-server)", argv, "/health", None, peer_env(wait_policy))
 
 
 class ServerProcess:

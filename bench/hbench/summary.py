@@ -54,27 +54,29 @@ def memory_table(sessions: list[dict]) -> dict[str, dict]:
             for server, ss in sorted(rows.items())}
 
 
-def targets(decode: dict, prefill: dict, memory: dict) -> list[tuple[str, Optional[float], float, str]]:
-    """The issue's targets as (description, measured ratio, required, verdict)."""
-    def tps(server: str, c: int) -> Optional[float]:
-        row = decode.get((server, "autoregressive", c))
-        return row["tok_per_s"] if row else None
+def ratios(decode: dict, prefill: dict, memory: dict, engine: dict) -> list[tuple[str, Optional[float], Optional[float], Optional[float], str, str]]:
+    """The comparisons issue 14 asks for, as (what, ours, peer, ours / peer, unit, which way is better)."""
+    rows = []
 
-    out = []
-    def add(name: str, measured: Optional[float], required: float, higher_is_better: bool = True) -> None:
-        if measured is None:
-            verdict = "not measured"
-        elif (measured >= required) if higher_is_better else (measured < required):
-            verdict = "met"
-        else:
-            verdict = "not met"
-        out.append((name, measured, required, verdict))
+    def add(name: str, ours: Optional[float], peer: Optional[float], unit: str, better: str) -> None:
+        rows.append((name, ours, peer, ratio(ours, peer), unit, better))
 
-    add("single-stream decode (c=1), ours / peer tok/s", ratio(tps("ours", 1), tps("peer", 1)), 1.0)
-    add("aggregate decode at c=16, ours / peer tok/s", ratio(tps("ours", 16), tps("peer", 16)), 1.5)
-    add("prefill, ours / peer prompt tok/s",
-        ratio((prefill.get("ours") or {}).get("tok_per_s"), (prefill.get("peer") or {}).get("tok_per_s")), 1.0)
-    add("peak RSS, ours / peer (must be below 1)",
-        ratio((memory.get("ours") or {}).get("peak_rss_mib"), (memory.get("peer") or {}).get("peak_rss_mib")),
-        1.0, higher_is_better=False)
-    return out
+    e_ours, e_peer = engine.get("ours") or {}, engine.get("peer") or {}
+    add("single-stream decode: `hamburger bench` 32-token prompt + 128 tokens vs `llama-bench` tg128",
+        e_ours.get("decode_tok_per_s"), e_peer.get("decode_tok_per_s"), "tok/s", "higher")
+    add("prefill 512: `hamburger bench` 512-token forward vs `llama-bench` pp512",
+        e_ours.get("prefill_tok_per_s"), e_peer.get("prefill_tok_per_s"), "tok/s", "higher")
+    levels = sorted({c for (_, mode, c) in decode if mode == "autoregressive"})
+    for c in levels:
+        o, p = decode.get(("ours", "autoregressive", c)), decode.get(("peer", "autoregressive", c))
+        add(f"server aggregate decode, {c} stream(s) (peer: --parallel {c})",
+            o and o["tok_per_s"], p and p["tok_per_s"], "tok/s", "higher")
+    for c in levels:
+        o, p = decode.get(("ours", "autoregressive", c)), decode.get(("peer", "autoregressive", c))
+        add(f"server TTFT p50, {c} stream(s)", o and o["ttft_p50_s"] and o["ttft_p50_s"] * 1000,
+            p and p["ttft_p50_s"] and p["ttft_p50_s"] * 1000, "ms", "lower")
+    add("server prefill (~512-token prompt, max_tokens 1, over HTTP)",
+        (prefill.get("ours") or {}).get("tok_per_s"), (prefill.get("peer") or {}).get("tok_per_s"), "prompt tok/s", "higher")
+    add("server peak RSS (peer: its largest --parallel)",
+        (memory.get("ours") or {}).get("peak_rss_mib"), (memory.get("peer") or {}).get("peak_rss_mib"), "MiB", "lower")
+    return rows
