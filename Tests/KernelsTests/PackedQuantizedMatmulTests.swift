@@ -128,20 +128,9 @@ final class PackedQuantizedMatmulTests: XCTestCase {
 
     /// A row's result does not depend on the batch, so batched decoding gives the logits of decoding alone.
     func testRowsDoNotDependOnTheBatch() throws {
-        var random = TestRandom(seed: 23)
-        for path in [KernelPath.scalar, .avx2, .avxVNNI, .avx512] where path.isSupported(for: .packed) {
-            for format in QuantizedFormat.allCases {
-                let shape = (m: 37, n: 33, k: 576)
-                let blocks = QuantizedReference.makeBlocks(format, rows: shape.n, columns: shape.k, random: &random)
-                let x = random.activations(count: shape.m * shape.k)
-                let batched = try run(format, blocks, x, shape, path: path)
-                for m in [0, 5, 36] {
-                    let row = Array(x[(m * shape.k)..<((m + 1) * shape.k)])
-                    let alone = try run(format, blocks, row, (1, shape.n, shape.k), path: path)
-                    XCTAssertEqual(alone, Array(batched[(m * shape.n)..<((m + 1) * shape.n)]), "\(format) \(path) row \(m)")
-                }
-            }
-        }
+        try QuantizedReference.assertRowsIndependentOfBatch(
+            paths: [KernelPath.scalar, .avx2, .avxVNNI, .avx512].filter { $0.isSupported(for: .packed) }, seed: 23
+        ) { try run($0, $1, $2, $3, path: $4) }
     }
 
     /// Several products in one pool job (q, k, v) give each product's own bits, at any thread count, and

@@ -117,20 +117,9 @@ final class QuantizedMatmulTests: XCTestCase {
     /// A row's result does not depend on which other rows share the batch (or on its tile within the
     /// batch), so batched decoding produces the same logits as decoding one sequence alone.
     func testRowsDoNotDependOnTheBatch() throws {
-        var random = TestRandom(seed: 19)
-        for path in [KernelPath.scalar, .avx2, .avx512] where path.isSupported(for: .quantized) {
-            for format in QuantizedFormat.allCases {
-                let shape = (m: 37, n: 33, k: 576)
-                let blocks = QuantizedReference.makeBlocks(format, rows: shape.n, columns: shape.k, random: &random)
-                let x = random.activations(count: shape.m * shape.k)
-                let batched = try run(format, blocks, x, shape, path: path)
-                for m in [0, 5, 36] {
-                    let row = Array(x[(m * shape.k)..<((m + 1) * shape.k)])
-                    let alone = try run(format, blocks, row, (1, shape.n, shape.k), path: path)
-                    XCTAssertEqual(alone, Array(batched[(m * shape.n)..<((m + 1) * shape.n)]), "\(format) \(path) row \(m)")
-                }
-            }
-        }
+        try QuantizedReference.assertRowsIndependentOfBatch(
+            paths: [KernelPath.scalar, .avx2, .avx512].filter { $0.isSupported(for: .quantized) }, seed: 19
+        ) { try run($0, $1, $2, $3, path: $4) }
     }
 
     func testOutputRowStrideWritesOnlyItsColumns() throws {

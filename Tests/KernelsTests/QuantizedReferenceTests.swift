@@ -15,6 +15,32 @@ enum QuantizedReference {
         Float(Float16(bitPattern: UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8))
     }
 
+    /// Checks that a row's result does not depend on which other rows share the batch: for every path
+    /// in `paths` (the unsupported ones skipped) and every format, rows 0, 5 and 36 of a 37-row product
+    /// computed alone equal their rows of the batched product, bit for bit. `run(format, blocks, x,
+    /// shape, path)` is the kernel under test, returning y[M][N].
+    static func assertRowsIndependentOfBatch(
+        paths: [KernelPath], seed: UInt64,
+        run: (QuantizedFormat, [UInt8], [Float], (m: Int, n: Int, k: Int), KernelPath) throws -> [Float],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        var random = TestRandom(seed: seed)
+        for path in paths {
+            for format in QuantizedFormat.allCases {
+                let shape = (m: 37, n: 33, k: 576)
+                let blocks = makeBlocks(format, rows: shape.n, columns: shape.k, random: &random)
+                let x = random.activations(count: shape.m * shape.k)
+                let batched = try run(format, blocks, x, shape, path)
+                for m in [0, 5, 36] {
+                    let row = Array(x[(m * shape.k)..<((m + 1) * shape.k)])
+                    let alone = try run(format, blocks, row, (1, shape.n, shape.k), path)
+                    XCTAssertEqual(alone, Array(batched[(m * shape.n)..<((m + 1) * shape.n)]), "\(format) \(path) row \(m)",
+                                   file: file, line: line)
+                }
+            }
+        }
+    }
+
     /// Random `rows` x `columns` weights in `format` with scales of realistic size.
     static func makeBlocks(_ format: QuantizedFormat, rows: Int, columns: Int, random: inout TestRandom) -> [UInt8] {
         var bytes: [UInt8] = []
