@@ -72,22 +72,6 @@ static inline float ck_bf16_to_float(uint16_t h) {
     return f;
 }
 
-/// Arguments of one quantized product, shared by every path.
-typedef struct {
-    float *y;
-    size_t ldy;
-    const int8_t *qs;
-    const float *d;
-    const float *s;
-    const uint8_t *w;
-    ck_qformat format;
-    int M, N, K;
-} ck_qargs;
-
-void ck_qmatmul_scalar(const ck_qargs *a, int n_begin, int n_end);
-void ck_qmatmul_avx2(const ck_qargs *a, int n_begin, int n_end);
-void ck_qmatmul_avx512(const ck_qargs *a, int n_begin, int n_end);
-
 void ck_quantize_rows_scalar(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx2(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);
 void ck_quantize_rows_avx512(int8_t *qs, float *d, float *s, const float *x, size_t ldx, int rows, int cols);

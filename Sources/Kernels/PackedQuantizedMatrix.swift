@@ -52,12 +52,12 @@ public struct PackedProduct {
     }
 }
 
-/// y_i = x * W_i^T for every product, with x the `input.rowCount` int8-quantized rows: the int8 x packed
-/// block dot products of `quantizedMatmul`, faster at one row (two-digit activations: two dot products
-/// per chunk, 1/128 of the rounding error). Products that share an input (q, k, v;
+/// y_i = x * W_i^T for every product, with x the `input.rowCount` int8-quantized rows: int8 x packed
+/// block dot products (two-digit activations: two dot products per chunk, 1/128 of the rounding error). Products that share an input (q, k, v;
 /// gate, up) are one job on `pool` (nil: this thread): the pool is woken once for all of them. A row's
-/// result does not depend on the batch or the thread count; the error against the float product is that
-/// of `quantizedMatmul` (int8 rounding of x), or 1/128 of it with two digits.
+/// result does not depend on the batch or the thread count; the error against the float product is
+/// bounded by int8 rounding of x, |dy| <= sum_k |W[n][k]| * amax_b(k)/254 (amax of x's block), or 1/128
+/// of it with two digits, plus f32 rounding.
 public func packedQuantizedMatmul(
     _ products: [PackedProduct], input: QuantizedActivations, pool: ThreadPool? = nil, path: KernelPath = .automatic
 ) throws {

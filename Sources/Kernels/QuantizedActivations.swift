@@ -1,3 +1,5 @@
+import CKernels
+
 /// Scratch for activations quantized to int8 blocks: up to `rowCapacity` rows (tokens) of
 /// `columnCount` values, each block of 32 stored as 32 int8 `values` with one float `scale` d and one
 /// float `blockSum` s = d * sum(q). (s carries Q4_1's `m` term and the zero points of Q4_0/Q8_0.)
@@ -7,7 +9,7 @@
 /// products per weight chunk (`packedQuantizedMatmul`) at 1/128 of the int8 rounding error.
 ///
 /// Created once per layer width and reused every step; `quantizeActivations` fills it and
-/// `quantizedMatmul` reads it. Owned by one thread at a time (the engine thread), so it is not Sendable.
+/// `packedQuantizedMatmul` reads it. Owned by one thread at a time (the engine thread), so it is not Sendable.
 public final class QuantizedActivations {
     /// Rows the buffers hold.
     public let rowCapacity: Int
@@ -77,4 +79,25 @@ public final class QuantizedActivations {
     public func blockSums(row: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: blockSums + row * blockCount, count: blockCount)
     }
+}
+
+/// Quantizes `rowCount` rows of `output.columnCount` floats (row r starts at `input[r * inputRowStride]`)
+/// into `output`: per block of 32, d = amax/127 and q = round-half-even(x/d) in [-127, 127]. Every path
+/// gives identical bits. Two-digit scratch (`digitCount` 2) gets d = amax/16256 and q in two digits. NaN or infinite inputs give unspecified (finite, non-crashing) blocks.
+public func quantizeActivations(
+    output: QuantizedActivations, input: UnsafeBufferPointer<Float>, rowCount: Int,
+    inputRowStride: Int? = nil, path: KernelPath = .automatic
+) throws {
+    let columns = output.columnCount
+    let stride = inputRowStride ?? columns
+    let base = try MatmulBuffers.input(input, rowCount: rowCount, columns: columns, stride: stride,
+                                       capacity: output.rowCapacity, what: "activation input")
+    let cPath = try path.checked(for: .quantized)
+    if let low = output.lowValues {
+        ck_quantize_rows_q8x2(output.values, low, output.scales, output.blockSums, base, stride, Int32(rowCount), Int32(columns), cPath)
+    } else {
+        ck_quantize_rows_q8(output.values, output.scales, output.blockSums, base, stride, Int32(rowCount),
+                            Int32(columns), cPath)
+    }
+    output.rowCount = rowCount
 }

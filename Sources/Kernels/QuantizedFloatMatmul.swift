@@ -4,7 +4,7 @@ import CKernels
 /// sum over k of x[m][k] * W[n][k], for `rowCount` float rows of x (row m starts at
 /// `input[m * inputRowStride]`) and the `weights.rowCount` rows of W. Each weight block is decoded to
 /// floats inside the kernel (Q4_0: d*(q-8), Q4_1: d*q + m, Q8_0: d*q) and multiplied in f32 with fused
-/// multiply-adds, so, unlike `quantizedMatmul`, x is never rounded to int8: the result is the float
+/// multiply-adds, so, unlike `packedQuantizedMatmul`, x is never rounded to int8: the result is the float
 /// product with the dequantized weights up to f32 rounding (about 1e-6 of sum_k |x_k * W[n][k]|).
 ///
 /// Each output element is summed in a fixed order on a given path, so a row gets the same bits alone or

@@ -3,11 +3,17 @@ import TestSupport
 @testable import Kernels
 
 /// `packedQuantizedMatmul` (weights repacked 16 rows per block) on every forced path against the naive
-/// references of `QuantizedMatmulTests` (same shapes: N = 1, 7, 33, 577 make partial 16-row groups; K up
+/// references of `QuantizedProductFixtures` (same shapes: N = 1, 7, 33, 577 make partial 16-row groups; K up
 /// to 1536; M from 1 past the 64-row blocking), with the same tolerances: tight against the product with
 /// the int8-rounded input, loose against the float product.
 final class PackedQuantizedMatmulTests: XCTestCase {
     func testScalarPathMatchesReference() throws { try checkPath(.scalar) }
+
+    func testAutomaticPathIsSupported() {
+        XCTAssertTrue(KernelPath.best(for: .packed).isSupported(for: .packed))
+        XCTAssertTrue(KernelPath.best(for: .quantized).isSupported(for: .quantized))
+        XCTAssertTrue(KernelPath.best(for: .bf16).isSupported(for: .bf16))
+    }
 
     func testAVX2PathMatchesReference() throws {
         try XCTSkipUnless(KernelPath.avx2.isSupported(for: .packed), "this CPU has no AVX2")
@@ -27,7 +33,7 @@ final class PackedQuantizedMatmulTests: XCTestCase {
     /// Two-digit activations on every path: within 1/128 of the int8 rounding bound of the float product.
     func testTwoDigitActivationsOnEveryPathMatchTheFloatProduct() throws {
         for path in [KernelPath.scalar, .avx2, .avxVNNI, .avx512] where path.isSupported(for: .packed) {
-            for f in QuantizedMatmulTests.fixtures {
+            for f in QuantizedProductFixtures.all {
                 let y = try run(f.format, f.blocks, f.x, f.shape, path: path, digits: 2)
                 var failures = 0
                 for i in y.indices where failures < 5 {
@@ -90,7 +96,7 @@ final class PackedQuantizedMatmulTests: XCTestCase {
     }
 
     private func checkPath(_ path: KernelPath) throws {
-        for f in QuantizedMatmulTests.fixtures {
+        for f in QuantizedProductFixtures.all {
             let y = try run(f.format, f.blocks, f.x, f.shape, path: path)
             var failures = 0
             for i in y.indices where failures < 5 {

@@ -188,13 +188,13 @@ final class QuantizedReferenceTests: XCTestCase {
         try [Float](repeating: 1, count: 32).withUnsafeBufferPointer {
             try quantizeActivations(output: activations, input: $0, rowCount: 1)
         }
-        for path in [KernelPath.scalar, .avx2, .avx512] where path.isSupported(for: .quantized) {
+        for path in [KernelPath.scalar, .avx2, .avxVNNI, .avx512] where path.isSupported(for: .packed) {
             var y: [Float] = [0]
             try q41.withUnsafeBytes { raw in
-                let w = try QuantizedMatrix(format: .q4_1, rowCount: 1, columnCount: 32, blocks: raw.baseAddress!,
-                                            byteCount: raw.count)
+                let w = try PackedQuantizedMatrix(QuantizedMatrix(format: .q4_1, rowCount: 1, columnCount: 32,
+                                                                  blocks: raw.baseAddress!, byteCount: raw.count))
                 try y.withUnsafeMutableBufferPointer {
-                    try quantizedMatmul(output: $0, input: activations, weights: w, path: path)
+                    try packedQuantizedMatmul([PackedProduct(output: $0, weights: w)], input: activations, path: path)
                 }
             }
             XCTAssertEqual(y[0], expected, accuracy: 1e-4, "\(path)")

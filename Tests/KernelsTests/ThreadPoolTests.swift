@@ -75,10 +75,10 @@ final class ThreadPoolTests: XCTestCase {
                 let pool = try ThreadPool(threadCount: threads)
                 var y = [Float](repeating: .nan, count: m * n)
                 try blocks.withUnsafeBytes { raw in
-                    let w = try QuantizedMatrix(format: format, rowCount: n, columnCount: k, blocks: raw.baseAddress!,
-                                                byteCount: raw.count)
+                    let w = try PackedQuantizedMatrix(QuantizedMatrix(format: format, rowCount: n, columnCount: k,
+                                                                      blocks: raw.baseAddress!, byteCount: raw.count))
                     try y.withUnsafeMutableBufferPointer {
-                        try quantizedMatmul(output: $0, input: activations, weights: w, pool: pool)
+                        try packedQuantizedMatmul([PackedProduct(output: $0, weights: w)], input: activations, pool: pool)
                     }
                 }
                 results.append(y)

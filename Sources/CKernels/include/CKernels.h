@@ -124,19 +124,6 @@ void ck_pool_run(ck_pool *pool, int task_count, ck_pool_fn fn, void *context);
 /// CPUs this process may run on (sched affinity), at least 1.
 int ck_cpu_count(void);
 
-// MARK: - Quantized products
-
-/// y[m*ldy + n] = sum_k x[m][k] * W[n][k] for m < M, n < N, with x given as int8 blocks from
-/// `ck_quantize_rows_q8` (qs, d, s for M rows of K) and W as N rows of K/32 blocks of `format`
-/// (row n starts at byte n*(K/32)*block_bytes). K must be a multiple of 32. Work is split over N in
-/// tasks across `pool` (NULL: the calling thread only); the result does not depend on the thread count.
-void ck_qmatmul(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
-                ck_qformat format, int M, int N, int K, ck_path path, ck_pool *pool);
-
-/// As `ck_qmatmul` but only for output columns n in [n_begin, n_end), on the calling thread.
-void ck_qmatmul_range(float *y, size_t ldy, const int8_t *qs, const float *d, const float *s, const void *w,
-                      ck_qformat format, int M, int N, int K, int n_begin, int n_end, ck_path path);
-
 // MARK: - bf16
 
 /// Converts `count` floats to bf16 (round to nearest even; NaN stays NaN, quieted). Every path gives
